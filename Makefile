@@ -1,0 +1,71 @@
+# boundaryline: every job starts here. `make` lists the targets.
+# Each target installs what it needs first, so a fresh clone needs only Python 3.11 and make.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+CLI := $(BIN)/boundaryline
+HOST ?= 127.0.0.1
+PORT ?= 8000
+WORKERS ?= 1
+INBOX ?=
+OUT ?=
+NEW ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help install model validate train train-quick score serve test lint format bench retrain notebook clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-12s %s\n", $$1, $$2}'
+
+install: $(STAMP) ## create .venv and install the package (editable) with the dev tools, at the pinned versions
+
+$(STAMP): pyproject.toml requirements/constraints.txt
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "boundaryline needs Python 3.11 or newer"'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c requirements/constraints.txt -e '.[dev]'
+	@touch $(STAMP)
+
+model: install ## make sure a verified model is in service; train one if there is none or it cannot load
+	@$(CLI) models check || $(CLI) train
+
+validate: install ## check the corpus and challenge set, print counts and the near-duplicate rate
+	$(CLI) validate-data
+
+train: install ## grid-search, evaluate against the baselines, save and promote a new model version
+	$(CLI) -v train
+
+train-quick: install ## train with the last chosen parameters only (no search, no baselines)
+	$(CLI) -v train --quick --no-baselines
+
+score: model ## score an inbox export: make score INBOX=path [OUT=path]  (default: the sample inbox)
+	$(CLI) score $(INBOX) $(if $(OUT),--out $(OUT))
+
+serve: model ## run the HTTP service on $(HOST):$(PORT) with uvicorn
+	$(BIN)/uvicorn service.app:create_app --factory --host $(HOST) --port $(PORT) --workers $(WORKERS)
+
+retrain: model ## merge new labels (NEW=file.csv, default: the service's feedback), train, promote if not worse
+	$(CLI) -v retrain $(NEW)
+
+test: model lint ## lint, then the whole test suite (code, data, model, service, notebooks)
+	$(BIN)/pytest -q --nbmake notebooks tests
+
+lint: install ## ruff (lint and format check) and mypy
+	$(BIN)/ruff check src service tests
+	$(BIN)/ruff format --check src service tests
+	$(BIN)/mypy src/boundaryline service
+
+format: install ## apply ruff's fixes and formatting
+	$(BIN)/ruff check --fix src service tests
+	$(BIN)/ruff format src service tests
+
+bench: model ## benchmarks (batch scoring, service latency); results in reports/bench/
+	$(BIN)/python -m boundaryline.bench
+
+notebook: install ## run the error-analysis notebook in place
+	$(BIN)/jupyter nbconvert --to notebook --execute --inplace notebooks/error-analysis.ipynb
+
+clean: ## remove the virtual environment and caches (keeps data and models)
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""The HTTP service: translates requests into calls of the ``boundaryline`` package and back."""

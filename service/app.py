@@ -1,0 +1,56 @@
+"""``create_app()``: the FastAPI application. Run with ``uvicorn service.app:create_app --factory``."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from prometheus_client import CollectorRegistry, Counter, GCCollector, PlatformCollector, ProcessCollector
+from prometheus_fastapi_instrumentator import Instrumentator
+
+import boundaryline
+from boundaryline.predict import CurrentModel
+from boundaryline.registry import ModelError
+from boundaryline.settings import get_settings
+from service.routes import api_router, health
+
+log = logging.getLogger("boundaryline.service")
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Load and verify the model once; requests share it. A bad model leaves the app up but not ready."""
+    settings = app.dependency_overrides.get(get_settings, get_settings)()
+    app.state.model, app.state.model_error, app.state.feedback = None, "no model loaded", None
+    try:
+        app.state.model = CurrentModel(settings)
+        log.info("serving model %s", app.state.model.get().version)
+    except (ModelError, FileNotFoundError) as error:
+        app.state.model_error = str(error)
+        log.error("no model in service: %s", error)
+    yield
+
+
+def create_app() -> FastAPI:
+    app = FastAPI(
+        title="boundaryline",
+        version=boundaryline.__version__,
+        summary="Is this networking message professional, pestering, or an inappropriate proposition?",
+        lifespan=lifespan,
+    )
+    app.include_router(health.router)
+    app.include_router(api_router)
+    # Request counts and latency histograms per route at /metrics, plus the predicted-label counter.
+    # Each app gets its own registry, so several apps in one process (tests) never share counters.
+    registry = CollectorRegistry()
+    for collector in (GCCollector, PlatformCollector, ProcessCollector):
+        collector(registry=registry)
+    app.state.predictions = Counter(
+        "boundaryline_predictions", "Messages scored, by predicted label", ["label", "flagged"], registry=registry
+    )
+    Instrumentator(excluded_handlers=["/metrics"], registry=registry).instrument(app).expose(
+        app, include_in_schema=False
+    )
+    return app

@@ -1,0 +1,39 @@
+import logging
+
+from fastapi import APIRouter, HTTPException, Response, status
+
+from boundaryline.feedback import FeedbackConflict
+from service.deps import ApiKeyDep, FeedbackStoreDep, SettingsDep
+from service.schemas import FeedbackIn, FeedbackOut
+
+router = APIRouter(prefix="/feedback", tags=["feedback"])
+log = logging.getLogger("boundaryline.service")
+
+
+@router.post(
+    "",
+    response_model=FeedbackOut,
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[ApiKeyDep],
+    summary="Keep a correctly labelled example for retraining",
+    responses={
+        200: {"description": "Already stored under this id"},
+        409: {"description": "Id re-used for another example"},
+    },
+)
+def add_feedback(body: FeedbackIn, store: FeedbackStoreDep, settings: SettingsDep, response: Response) -> FeedbackOut:
+    if len(body.text) > settings.max_text_chars:
+        raise HTTPException(
+            status.HTTP_413_CONTENT_TOO_LARGE,
+            detail=f"text: {len(body.text)} characters, the limit is {settings.max_text_chars}",
+        )
+    try:
+        item, created = store.add(
+            body.text, body.label, id=body.id, message_id=body.message_id, channel=body.channel, note=body.note
+        )
+    except FeedbackConflict as error:
+        raise HTTPException(status.HTTP_409_CONFLICT, detail=str(error)) from error
+    if not created:
+        response.status_code = status.HTTP_200_OK
+    log.info("feedback id=%s label=%s length=%d created=%s", item.id, item.label, len(item.text), created)
+    return FeedbackOut(id=item.id, created=created, label=item.label)  # type: ignore[arg-type]

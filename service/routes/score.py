@@ -1,0 +1,63 @@
+import logging
+import time
+from typing import cast
+
+from fastapi import APIRouter, HTTPException, Request, status
+
+from service.deps import ScorerDep, SettingsDep
+from service.schemas import BatchScoreResponse, Label, ScoreOut, ScoreRequest, ScoreResponse, TermWeight
+
+router = APIRouter(prefix="/score", tags=["score"])
+log = logging.getLogger("boundaryline.service")
+
+
+# A plain `def`: scoring is CPU-bound, so FastAPI runs it in its threadpool and the event loop stays free.
+@router.post(
+    "",
+    response_model=ScoreResponse | BatchScoreResponse,
+    response_model_exclude_none=True,
+    summary="Score one message or a batch",
+    responses={413: {"description": "A text or the batch is over the configured limit"}},
+)
+def score(
+    request: ScoreRequest, scorer: ScorerDep, settings: SettingsDep, http: Request
+) -> ScoreResponse | BatchScoreResponse:
+    items = request.items()
+    if len(items) > settings.max_batch_messages:
+        raise HTTPException(
+            status.HTTP_413_CONTENT_TOO_LARGE,
+            detail=f"messages: {len(items)} messages, the limit is {settings.max_batch_messages} per call",
+        )
+    for i, item in enumerate(items):
+        if len(item.text) > settings.max_text_chars:
+            where = f"messages[{i}].text" if request.messages is not None else "text"
+            raise HTTPException(
+                status.HTTP_413_CONTENT_TOO_LARGE,
+                detail=f"{where}: {len(item.text)} characters, the limit is {settings.max_text_chars}",
+            )
+    start = time.perf_counter()
+    texts = [item.text for item in items]
+    scored = scorer.score(texts, explain=[item.explain for item in items])
+    results = []
+    for item, result in zip(items, scored, strict=True):
+        http.app.state.predictions.labels(result.label, str(result.flagged).lower()).inc()
+        results.append(
+            ScoreOut(
+                id=item.id,
+                label=cast(Label, result.label),
+                scores=result.scores,
+                flagged=result.flagged,
+                explanation=[TermWeight(term=c.term, weight=c.weight) for c in result.explanation]
+                if result.explanation is not None
+                else None,
+            )
+        )
+    # Ids, lengths and labels only: message text never reaches the logs.
+    log.info(
+        "scored n=%d ids=%s lengths=%s labels=%s model=%s in %.1f ms",
+        len(items), [item.id for item in items][:20], [len(t) for t in texts][:20],
+        [r.label for r in results][:20], scorer.version, (time.perf_counter() - start) * 1000,
+    )  # fmt: skip
+    if request.messages is None:
+        return ScoreResponse(model_version=scorer.version, **results[0].model_dump())
+    return BatchScoreResponse(model_version=scorer.version, results=results)

@@ -1,0 +1,254 @@
+"""The ``boundaryline`` command: thin sub-commands over the package's modules.
+
+Exit codes: 0 success; 1 the job ran but found problems (invalid data, skipped records, a refused
+promotion); 2 bad usage or an unusable input (missing file, unknown format, no model).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from boundaryline.settings import Settings, get_settings
+
+log = logging.getLogger("boundaryline")
+
+
+def cmd_validate_data(args: argparse.Namespace, settings: Settings) -> int:
+    from boundaryline.data import (
+        datasheet_counts,
+        load_challenge,
+        load_corpus,
+        validate_challenge,
+        validate_corpus,
+        write_datasheet_counts,
+    )
+
+    corpus, challenge_frame = load_corpus(settings), load_challenge(settings)
+    report = validate_corpus(corpus)
+    challenge = validate_challenge(challenge_frame, corpus)
+    if args.write_datasheet:
+        write_datasheet_counts(settings.data_dir / "README.md", datasheet_counts(corpus, challenge_frame))
+    if args.json:
+        print(json.dumps({"corpus": report.to_dict(), "challenge": challenge.to_dict()}, indent=2))
+    else:
+        print(f"corpus: {len(corpus)} messages ({settings.corpus_path})")
+        for column, counts in report.counts.items():
+            total = sum(counts.values())
+            shown = ", ".join(f"{k} {v} ({v / total:.0%})" for k, v in counts.items())
+            print(f"  by {column}: {shown}")
+        nd = report.near_duplicates
+        print(
+            f"  near-duplicates (Jaccard ≥ {nd['threshold_jaccard']} on word 5-shingles): {nd['pairs_total']} pairs"
+            f" in all, {nd['pairs_across_split']} across the split = {nd['rate_across_split']:.4%} of cross pairs"
+        )
+        print(f"challenge: {sum(challenge.counts.get('label', {}).values())} messages ({settings.challenge_path})")
+        for column in ("label", "edge"):
+            print(f"  by {column}: " + ", ".join(f"{k} {v}" for k, v in challenge.counts.get(column, {}).items()))
+        for problem in report.problems + challenge.problems:
+            print(f"PROBLEM {problem}")
+    problems = len(report.problems) + len(challenge.problems)
+    print(f"{problems} problem(s)" if problems else "ok: no problems", file=sys.stderr)
+    return 1 if problems else 0
+
+
+def cmd_build_corpus(args: argparse.Namespace, settings: Settings) -> int:
+    from boundaryline.data import assemble_corpus
+
+    corpus, challenge, dropped = assemble_corpus(settings, date_added=args.added)
+    print(f"wrote {len(corpus)} corpus rows and {len(challenge)} challenge rows; dropped {dropped} duplicates")
+    return 0
+
+
+def cmd_generate_corpus(args: argparse.Namespace, settings: Settings) -> int:
+    from boundaryline.generate import write_generated
+
+    path = settings.raw_dir / "generated_synth.jsonl"
+    print(f"wrote {write_generated(path, args.per_family, settings.seed)} generated messages to {path}")
+    return 0
+
+
+def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
+    from boundaryline import registry
+    from boundaryline.train import PARAM_GRID, QUICK_GRID, train_and_save
+
+    version = train_and_save(settings, grid=QUICK_GRID if args.quick else PARAM_GRID, baselines=not args.no_baselines)
+    folder = settings.models_dir / version
+    print((folder / "report.md").read_text(encoding="utf-8"))
+    if not args.no_promote:
+        registry.promote(settings.models_dir, version, reason="make train")
+        print(f"trained and promoted {version} ({folder})")
+    else:
+        print(f"trained {version} ({folder}); not promoted")
+    return 0
+
+
+def cmd_explain(args: argparse.Namespace, settings: Settings) -> int:
+    from boundaryline.predict import load_scorer
+
+    scorer = load_scorer(settings)
+    text = sys.stdin.read() if args.text == "-" else args.text
+    score = scorer.score([text])[0]
+    explanation = scorer.explain(text, args.label)
+    print(f"label: {score.label}  flagged: {score.flagged}  (model {scorer.version})")
+    print("scores: " + ", ".join(f"{k} {v:.3f}" for k, v in score.scores.items()))
+    print(
+        f"why {explanation.label} (decision {explanation.decision:+.3f} = intercept {explanation.intercept:+.3f}"
+        " + the terms below and the rest):"
+    )
+    for item in explanation.top(args.top):
+        print(f"  {item.weight:+.3f}  {item.term}")
+    return 0
+
+
+def cmd_score(args: argparse.Namespace, settings: Settings) -> int:
+    from boundaryline.batch import score_inbox
+
+    inbox = Path(args.inbox) if args.inbox else settings.examples_dir / "inbox.mbox"
+    summary = score_inbox(
+        inbox,
+        settings=settings,
+        out=Path(args.out) if args.out else None,
+        fmt=args.format,
+        text_column=args.text_column,
+        output_format=args.output_format,
+        jobs=args.jobs,
+        owner=args.owner,
+        quiet=args.quiet,
+    )
+    return 1 if summary.skipped else 0
+
+
+def cmd_models(args: argparse.Namespace, settings: Settings) -> int:
+    from boundaryline import registry
+    from boundaryline.predict import load_scorer
+
+    models_dir = settings.models_dir
+    if args.action == "check":
+        scorer = load_scorer(settings)  # verifies the sha256 and scikit-learn version
+        print(f"ok: model {scorer.version} loads and is verified")
+        return 0
+    if args.action == "rollback":
+        version = registry.rollback(models_dir, args.version)
+        print(f"current model is now {version}")
+        return 0
+    current = registry.current_version(models_dir)
+    print(f"{'version':8} {'created':26} {'test F1':>8} {'chall. F1':>9}  notes")
+    for version in registry.versions(models_dir):
+        manifest = registry.read_manifest(models_dir, version)
+        metrics = manifest.get("metrics", {})
+        mark = "* current" if version == current else ""
+        forced = " forced" if manifest.get("retrain", {}).get("forced") else ""
+        print(
+            f"{version:8} {manifest.get('created', '?'):26} {metrics.get('test', {}).get('macro_f1', float('nan')):8.3f}"
+            f" {metrics.get('challenge', {}).get('macro_f1', float('nan')):9.3f}  {mark}{forced}"
+        )
+    return 0
+
+
+def cmd_retrain(args: argparse.Namespace, settings: Settings) -> int:
+    from boundaryline.retrain import retrain
+
+    outcome = retrain(
+        settings,
+        new=Path(args.new) if args.new else None,
+        from_feedback=args.from_feedback or not args.new,
+        accept_conflicts=args.accept_conflicts,
+        force=args.force,
+        quick=args.quick,
+    )
+    print(outcome.report)
+    return 0 if outcome.promoted or outcome.nothing_to_do else 1
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    uvicorn.run("service.app:create_app", factory=True, host=args.host, port=args.port, workers=args.workers)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="boundaryline", description=__doc__.splitlines()[0])
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress (never message text)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("validate-data", help="check the corpus and challenge set; print counts")
+    p.add_argument("--json", action="store_true", help="print the full report as JSON")
+    p.add_argument("--write-datasheet", action="store_true", help="refresh the counts in data/README.md")
+    p.set_defaults(func=cmd_validate_data)
+
+    p = sub.add_parser("build-corpus", help="assemble data/corpus/*.csv from the authored files in data/raw/")
+    p.add_argument("--added", help="date to record in the `added` column (default: keep existing / today)")
+    p.set_defaults(func=cmd_build_corpus)
+
+    p = sub.add_parser("generate-corpus", help="write the seeded generated messages to data/raw/")
+    p.add_argument("--per-family", type=int, default=16, help="messages per generated family")
+    p.set_defaults(func=cmd_generate_corpus)
+
+    p = sub.add_parser("train", help="fit, evaluate against baselines, save a versioned model")
+    p.add_argument("--quick", action="store_true", help="one candidate instead of the full grid search")
+    p.add_argument("--no-baselines", action="store_true", help="skip the baselines")
+    p.add_argument("--no-promote", action="store_true", help="save the model without putting it in service")
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("explain", help="score one text and list the terms that drove it")
+    p.add_argument("text", help="the message text, or - to read it from standard input")
+    p.add_argument("--label", help="explain this class instead of the predicted one")
+    p.add_argument("--top", type=int, default=10)
+    p.set_defaults(func=cmd_explain)
+
+    p = sub.add_parser("score", help="score an inbox export (csv, tsv, jsonl, json, mbox, maildir, eml, linkedin)")
+    p.add_argument("inbox", nargs="?", help="file or folder (default: the shipped sample inbox)")
+    p.add_argument("--out", help="results file (default: reports/<inbox name>.results.csv)")
+    p.add_argument("--format", help="input format, when detection guesses wrong")
+    p.add_argument("--text-column", help="the column holding the message text (csv/json)")
+    p.add_argument("--output-format", choices=["csv", "jsonl"], default="csv")
+    p.add_argument("--jobs", type=int, default=1, help="processes to score with (-1: every core)")
+    p.add_argument("--owner", help="the inbox owner's address (default: the most frequent recipient)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_score)
+
+    p = sub.add_parser("models", help="list model versions, check the current one, or roll back")
+    p.add_argument("action", choices=["list", "check", "rollback"], nargs="?", default="list")
+    p.add_argument("version", nargs="?", help="with rollback: the version to go back to")
+    p.set_defaults(func=cmd_models)
+
+    p = sub.add_parser("retrain", help="merge new labelled examples, train a candidate, promote if not worse")
+    p.add_argument("new", nargs="?", help="CSV or JSONL of new examples (text, label, [channel, id, note])")
+    p.add_argument("--from-feedback", action="store_true", help="use the service's feedback store")
+    p.add_argument("--accept-conflicts", action="store_true", help="let the new label win on conflicts")
+    p.add_argument("--force", action="store_true", help="promote even if worse (recorded in the manifest)")
+    p.add_argument("--quick", action="store_true", help="reuse the current model's parameters, no search")
+    p.set_defaults(func=cmd_retrain)
+
+    p = sub.add_parser("serve", help="run the HTTP service with uvicorn")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--workers", type=int, default=1)
+    p.set_defaults(func=cmd_serve)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
+    settings = get_settings()
+    try:
+        return int(args.func(args, settings))
+    except (FileNotFoundError, ValueError) as error:
+        print(f"boundaryline {args.command}: {error}", file=sys.stderr)
+        return 2
+    except RuntimeError as error:  # ModelError and friends: a clear sentence, no traceback
+        print(f"boundaryline {args.command}: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

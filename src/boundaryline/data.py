@@ -1,0 +1,388 @@
+"""Load and validate the labelled corpus and the challenge set; the held-out split; near-duplicate checks."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from itertools import combinations
+from pathlib import Path
+
+import pandas as pd
+
+from boundaryline.files import write_atomic
+from boundaryline.settings import LABELS, Settings
+
+CHANNELS: tuple[str, ...] = ("email", "linkedin_dm", "text_message", "event_app", "chat")
+SPLITS: tuple[str, ...] = ("train", "test")
+CORPUS_COLUMNS: tuple[str, ...] = (
+    "id", "text", "label", "channel", "scenario", "hard", "sender_role", "source", "added", "split",
+)  # fmt: skip
+CHALLENGE_COLUMNS: tuple[str, ...] = (
+    "id", "text", "label", "channel", "scenario", "edge", "sender_role", "source", "added",
+)  # fmt: skip
+TEST_FRACTION = 0.2
+NEAR_DUPLICATE_JACCARD = 0.8
+SHINGLE_WORDS = 5
+_WORD = re.compile(r"\w+")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with one row (or pair of rows)."""
+
+    check: str
+    row_id: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"[{self.check}] {self.row_id}: {self.message}"
+
+
+@dataclass
+class ValidationReport:
+    """What ``validate_corpus`` found: problems (which fail the check) and the corpus's counts."""
+
+    problems: list[Problem] = field(default_factory=list)
+    counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    near_duplicates: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "ok": self.ok,
+            "problems": [asdict(p) for p in self.problems],
+            "counts": self.counts,
+            "near_duplicates": self.near_duplicates,
+        }
+
+
+def text_key(text: str) -> str:
+    """The key two texts share when they are the same message up to case, spacing and punctuation."""
+    return " ".join(_WORD.findall(text.lower()))
+
+
+def stable_id(text: str, prefix: str = "bl") -> str:
+    """An id derived from the text itself, so rebuilding the corpus never renumbers a row."""
+    return f"{prefix}-{hashlib.sha256(text_key(text).encode()).hexdigest()[:12]}"
+
+
+def split_for_scenario(scenario: str) -> str:
+    """Whole scenarios go to one side: a stable hash of the slug puts ~20% of them in ``test``."""
+    bucket = int(hashlib.sha256(scenario.encode()).hexdigest()[:8], 16) % 1000
+    return "test" if bucket < TEST_FRACTION * 1000 else "train"
+
+
+def read_table(path: Path, columns: Sequence[str]) -> pd.DataFrame:
+    """Read a corpus CSV as strings (no type guessing: an id like ``0012`` stays ``0012``)."""
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no such corpus file")
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise ValueError(f"{path}: missing column(s) {', '.join(missing)}")
+    return frame
+
+
+def load_corpus(settings: Settings) -> pd.DataFrame:
+    """The labelled corpus (``data/corpus/messages.csv``)."""
+    return read_table(settings.corpus_path, CORPUS_COLUMNS)
+
+
+def load_challenge(settings: Settings) -> pd.DataFrame:
+    """The frozen challenge set (``data/corpus/challenge.csv``); never trained on."""
+    return read_table(settings.challenge_path, CHALLENGE_COLUMNS)
+
+
+def shingles(text: str, size: int = SHINGLE_WORDS) -> frozenset[tuple[str, ...]]:
+    """Word ``size``-shingles; a text shorter than ``size`` words is one shingle of all its words."""
+    words = _WORD.findall(text.lower())
+    if len(words) <= size:
+        return frozenset([tuple(words)])
+    return frozenset(tuple(words[i : i + size]) for i in range(len(words) - size + 1))
+
+
+def near_duplicate_pairs(
+    texts: Sequence[str], threshold: float = NEAR_DUPLICATE_JACCARD, max_bucket: int = 60
+) -> list[tuple[int, int, float]]:
+    """Index pairs whose shingle sets have Jaccard similarity ≥ ``threshold``.
+
+    Candidates come from an inverted index over shingles; shingles shared by more than ``max_bucket``
+    texts (stock phrases) do not generate candidates, since a real near-duplicate shares rare ones too.
+    """
+    sets = [shingles(t) for t in texts]
+    index: dict[tuple[str, ...], list[int]] = defaultdict(list)
+    for i, s in enumerate(sets):
+        for sh in s:
+            index[sh].append(i)
+    candidates: set[tuple[int, int]] = set()
+    for rows in index.values():
+        if 1 < len(rows) <= max_bucket:
+            candidates.update(combinations(rows, 2))
+    pairs = []
+    for i, j in sorted(candidates):
+        jaccard = len(sets[i] & sets[j]) / len(sets[i] | sets[j])
+        if jaccard >= threshold:
+            pairs.append((i, j, jaccard))
+    return pairs
+
+
+def _check_rows(frame: pd.DataFrame, columns: Sequence[str], problems: list[Problem]) -> None:
+    """Per-row checks: ids, labels, channels, empty text, split values."""
+    missing = [c for c in columns if c not in frame.columns]
+    for column in missing:
+        problems.append(Problem("schema", "-", f"missing column {column!r}"))
+    if missing:
+        return
+    seen: Counter[str] = Counter(frame["id"])
+    for position, row in enumerate(frame.itertuples(index=False), start=2):  # line 1 is the header
+        row_id = row.id or f"line {position}"
+        if not row.id.strip():
+            problems.append(Problem("id", row_id, "empty id"))
+        elif seen[row.id] > 1:
+            problems.append(Problem("id", row_id, f"id used by {seen[row.id]} rows"))
+        if not str(row.text).strip():
+            problems.append(Problem("text", row_id, "empty or whitespace-only text"))
+        if row.label not in LABELS:
+            problems.append(Problem("label", row_id, f"unknown label {row.label!r}; expected one of {LABELS}"))
+        if row.channel not in CHANNELS:
+            problems.append(Problem("channel", row_id, f"unknown channel {row.channel!r}"))
+        if not str(row.scenario).strip():
+            problems.append(Problem("scenario", row_id, "empty scenario"))
+        if "split" in columns and row.split not in SPLITS:
+            problems.append(Problem("split", row_id, f"split must be one of {SPLITS}, got {row.split!r}"))
+
+
+def _check_duplicates(frame: pd.DataFrame, problems: list[Problem]) -> None:
+    """The same text twice; the same text with two labels is reported as a conflict."""
+    groups: dict[str, list[int]] = defaultdict(list)
+    for i, text in enumerate(frame["text"]):
+        groups[text_key(text)].append(i)
+    for rows in groups.values():
+        if len(rows) < 2:
+            continue
+        ids = [frame["id"].iat[i] for i in rows]
+        labels = {frame["label"].iat[i] for i in rows}
+        check = "conflict" if len(labels) > 1 else "duplicate"
+        detail = f"same text with labels {sorted(labels)}" if len(labels) > 1 else "same text"
+        for row_id in ids[1:]:
+            problems.append(Problem(check, row_id, f"{detail} as {ids[0]}"))
+
+
+def _check_split(frame: pd.DataFrame, problems: list[Problem], report: ValidationReport) -> None:
+    """Leakage: a scenario on both sides, or near-duplicate texts across the split."""
+    sides = frame.groupby("scenario")["split"].agg(lambda s: sorted(set(s)))
+    for scenario, splits in sides.items():
+        if len(splits) > 1:
+            first = frame.loc[frame["scenario"] == scenario, "id"].iat[0]
+            problems.append(Problem("leakage", first, f"scenario {scenario!r} is in both splits"))
+    pairs = near_duplicate_pairs(frame["text"].tolist())
+    split = frame["split"].to_numpy()
+    cross = [(i, j, s) for i, j, s in pairs if split[i] != split[j]]
+    n_train = int((split == "train").sum())
+    cross_total = n_train * (len(split) - n_train)
+    rate = len(cross) / cross_total if cross_total else 0.0
+    report.near_duplicates = {
+        "pairs_total": len(pairs),
+        "pairs_across_split": len(cross),
+        "rate_across_split": rate,
+        "threshold_jaccard": NEAR_DUPLICATE_JACCARD,
+    }
+    for i, j, s in cross:
+        problems.append(
+            Problem(
+                "near-duplicate",
+                frame["id"].iat[j],
+                f"Jaccard {s:.2f} with {frame['id'].iat[i]} across the train/test split",
+            )
+        )
+
+
+def _counts(frame: pd.DataFrame, columns: Iterable[str]) -> dict[str, dict[str, int]]:
+    return {c: {str(k): int(v) for k, v in frame[c].value_counts().sort_index().items()} for c in columns}
+
+
+def validate_corpus(frame: pd.DataFrame) -> ValidationReport:
+    """Every check on the labelled corpus; each problem names the row id."""
+    report = ValidationReport()
+    _check_rows(frame, CORPUS_COLUMNS, report.problems)
+    if report.problems and report.problems[0].check == "schema":
+        return report
+    _check_duplicates(frame, report.problems)
+    _check_split(frame, report.problems, report)
+    report.counts = _counts(frame, ["label", "channel", "split", "source", "hard"])
+    return report
+
+
+def validate_challenge(challenge: pd.DataFrame, corpus: pd.DataFrame) -> ValidationReport:
+    """The challenge set's rows, and that none of it (or a near-copy) sits in the corpus."""
+    report = ValidationReport()
+    _check_rows(challenge, CHALLENGE_COLUMNS, report.problems)
+    if report.problems and report.problems[0].check == "schema":
+        return report
+    _check_duplicates(challenge, report.problems)
+    texts = corpus["text"].tolist() + challenge["text"].tolist()
+    n = len(corpus)
+    for i, j, s in near_duplicate_pairs(texts):
+        if i < n <= j:
+            report.problems.append(
+                Problem(
+                    "challenge-leak",
+                    challenge["id"].iat[j - n],
+                    f"Jaccard {s:.2f} with corpus row {corpus['id'].iat[i]}",
+                )
+            )
+    report.counts = _counts(challenge, ["label", "edge", "channel"])
+    return report
+
+
+def train_test_frames(corpus: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The training rows and the held-out rows (whole scenarios never seen in training)."""
+    return corpus[corpus["split"] == "train"].reset_index(drop=True), corpus[corpus["split"] == "test"].reset_index(
+        drop=True
+    )
+
+
+def corpus_fingerprint(*frames: pd.DataFrame) -> str:
+    """sha256 over the rows that matter for training, so a manifest names exactly the data it saw."""
+    digest = hashlib.sha256()
+    for frame in frames:
+        for row in frame[["id", "text", "label"]].itertuples(index=False):
+            digest.update(json.dumps(list(row), ensure_ascii=False).encode())
+    return digest.hexdigest()
+
+
+def write_corpus(frame: pd.DataFrame, path: Path, columns: Sequence[str]) -> None:
+    """Write a corpus CSV atomically (temp file, then rename), columns in their documented order."""
+    write_atomic(path, frame.loc[:, list(columns)].to_csv(index=False, lineterminator="\n"))
+
+
+def today() -> str:
+    return date.today().isoformat()
+
+
+def _read_raw(path: Path, required: Sequence[str]) -> list[dict[str, object]]:
+    """Rows of one authored JSON Lines file; a bad line is an error naming the file and line."""
+    rows = []
+    with path.open(encoding="utf-8") as handle:
+        for line_number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as error:
+                raise ValueError(f"{path}: line {line_number}: not valid JSON ({error.msg})") from error
+            missing = [key for key in required if key not in row]
+            if missing:
+                raise ValueError(f"{path}: line {line_number}: missing field(s) {', '.join(missing)}")
+            rows.append(row)
+    return rows
+
+
+def assemble_corpus(settings: Settings, *, date_added: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame, int]:
+    """Build ``messages.csv`` and ``challenge.csv`` from ``data/raw/`` (how the shipped corpus was made).
+
+    Rows already in the corpus keep their ``added`` date, and rows that came from elsewhere (feedback,
+    retraining files) are kept as they are. Exact duplicates and texts given two labels are dropped; a
+    near-duplicate across the split loses its test-side copy; anything near a challenge message leaves
+    the corpus, since the challenge set must stay unseen. Returns both frames and how many rows were dropped.
+    """
+    existing = load_corpus(settings) if settings.corpus_path.exists() else pd.DataFrame(columns=CORPUS_COLUMNS)
+    added_before = dict(zip(existing["id"], existing["added"], strict=True))
+    stamp = date_added or today()
+
+    challenge_rows = [
+        {
+            "id": stable_id(str(r["text"]), "ch"),
+            "text": str(r["text"]).strip(),
+            "label": r["label"],
+            "channel": r["channel"],
+            "scenario": r["scenario"],
+            "edge": r["edge"],
+            "sender_role": r.get("sender_role", ""),
+            "source": "authored:challenge",
+            "added": stamp,
+        }
+        for r in _read_raw(settings.raw_dir / "challenge.jsonl", ("text", "label", "channel", "scenario", "edge"))
+    ]
+    challenge = pd.DataFrame(challenge_rows, columns=CHALLENGE_COLUMNS).drop_duplicates("id")
+
+    rows = []
+    for path in sorted(settings.raw_dir.glob("*.jsonl")):
+        if path.name == "challenge.jsonl":
+            continue
+        kind = "generated" if path.stem.startswith("generated") else "authored"
+        for r in _read_raw(path, ("text", "label", "channel", "scenario")):
+            text = str(r["text"]).strip()
+            rows.append({
+                "id": stable_id(text), "text": text, "label": r["label"], "channel": r["channel"],
+                "scenario": r["scenario"], "hard": str(bool(r.get("hard", False))).lower(),
+                "sender_role": r.get("sender_role", ""), "source": f"{kind}:{path.stem}",
+                "split": split_for_scenario(str(r["scenario"])),
+            })  # fmt: skip
+    frame = pd.DataFrame(rows)
+    frame["added"] = [added_before.get(i, stamp) for i in frame["id"]]
+    before = len(frame)
+
+    keys = frame["text"].map(text_key)
+    labels_per_key = frame.groupby(keys)["label"].nunique()
+    frame = frame[keys.map(labels_per_key) == 1]
+    frame = frame[~frame["text"].map(text_key).duplicated()].reset_index(drop=True)
+
+    texts = frame["text"].tolist() + challenge["text"].tolist()
+    drop: set[int] = set()
+    split = frame["split"].to_numpy()
+    for i, j, _ in near_duplicate_pairs(texts):
+        if j >= len(frame):
+            if i < len(frame):
+                drop.add(i)  # a corpus row too close to a challenge message
+        elif split[i] != split[j]:
+            drop.add(i if split[i] == "test" else j)
+    frame = frame.drop(index=sorted(drop)).reset_index(drop=True)
+    dropped = before - len(frame)
+
+    kept = existing[~existing["source"].str.match(r"^(authored|generated):")]
+    corpus = pd.concat([frame, kept], ignore_index=True)[list(CORPUS_COLUMNS)]
+    write_corpus(corpus, settings.corpus_path, CORPUS_COLUMNS)
+    write_corpus(challenge, settings.challenge_path, CHALLENGE_COLUMNS)
+    return corpus, challenge, dropped
+
+
+DATASHEET_BEGIN = "<!-- counts:begin (written by `boundaryline validate-data --write-datasheet`) -->"
+DATASHEET_END = "<!-- counts:end -->"
+
+
+def datasheet_counts(corpus: pd.DataFrame, challenge: pd.DataFrame) -> str:
+    """The counts tables of the datasheet, generated from the data so the two cannot disagree."""
+
+    def table(frame: pd.DataFrame, column: str, by: str = "label") -> list[str]:
+        counts = pd.crosstab(frame[column], frame[by], margins=True, margins_name="total")
+        header = [column, *[str(c) for c in counts.columns]]
+        lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+        lines += ["| " + " | ".join([str(i), *[str(v) for v in row]]) + " |" for i, row in counts.iterrows()]
+        return [*lines, ""]
+
+    hard = corpus.assign(hard=corpus["hard"].map({"true": "near a boundary", "false": "clear"}))
+    lines = [f"Corpus: {len(corpus)} messages; challenge set: {len(challenge)} messages.", ""]
+    for column in ("split", "channel", "source"):
+        lines += table(corpus, column)
+    lines += table(hard, "hard")
+    lines += ["Challenge set:", "", *table(challenge, "edge")]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def write_datasheet_counts(path: Path, counts: str) -> None:
+    """Replace the generated block of the datasheet with ``counts``."""
+    text = path.read_text(encoding="utf-8")
+    if DATASHEET_BEGIN not in text or DATASHEET_END not in text:
+        raise ValueError(f"{path}: no generated counts block ({DATASHEET_BEGIN} … {DATASHEET_END})")
+    head, rest = text.split(DATASHEET_BEGIN, 1)
+    _, tail = rest.split(DATASHEET_END, 1)
+    write_atomic(path, f"{head}{DATASHEET_BEGIN}\n{counts}{DATASHEET_END}{tail}")

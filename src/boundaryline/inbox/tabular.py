@@ -1,0 +1,212 @@
+"""Readers for table-shaped exports: CSV/TSV, JSON Lines and JSON arrays; fields found by their names."""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from collections.abc import Iterator, Mapping
+from datetime import datetime
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+from typing import Any
+
+from boundaryline.inbox.cleanup import html_to_text
+from boundaryline.inbox.records import BadRecord, Message
+
+# Accepted names per field, compared lower-cased with spaces, dashes and underscores removed.
+FIELD_NAMES: dict[str, tuple[str, ...]] = {
+    "text": (
+        "text",
+        "body",
+        "message",
+        "content",
+        "msg",
+        "messagetext",
+        "messagebody",
+        "bodytext",
+        "plaintext",
+        "messagecontent",
+    ),
+    "id": ("id", "messageid", "msgid", "uid", "key"),
+    "sender": ("from", "sender", "fromaddress", "author", "senderemail", "fromemail", "sendername"),
+    "recipients": ("to", "recipient", "recipients", "toaddress", "toemail"),
+    "date": ("date", "sent", "timestamp", "time", "datetime", "sentat", "createdat", "received", "receivedat"),
+    "subject": ("subject", "title"),
+    "thread": ("thread", "threadid", "conversation", "conversationid"),
+}
+_HTML = re.compile(r"<(p|br|div|span|a|html|body)\b", re.IGNORECASE)
+_UNDECODABLE = re.compile(r"[\udc80-\udcff]")  # what errors="surrogateescape" leaves for bytes that are not UTF-8
+
+
+def _key(name: str) -> str:
+    return re.sub(r"[\s_\-]", "", name.strip().lower())
+
+
+def find_columns(names: list[str], text_column: str | None = None) -> dict[str, str]:
+    """Map our fields to the export's column names; the text column must be found (or given)."""
+    keyed = {_key(n): n for n in names}
+    found = {field: next((keyed[k] for k in keys if k in keyed), "") for field, keys in FIELD_NAMES.items()}
+    if text_column is not None:
+        if text_column not in names:
+            raise ValueError(f"no column {text_column!r}; the columns are {', '.join(names)}")
+        found["text"] = text_column
+    if not found["text"]:
+        raise ValueError(
+            f"no text column among {', '.join(names)}; name it with --text-column (looked for {', '.join(FIELD_NAMES['text'])})"
+        )
+    return {field: column for field, column in found.items() if column}
+
+
+def parse_date(value: Any) -> datetime | None:
+    """ISO 8601, RFC 2822 or "YYYY-MM-DD HH:MM:SS UTC"; anything else is unknown (None)."""
+    if not value:
+        return None
+    text = str(value).strip().replace(" UTC", "+00:00")
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        pass
+    try:
+        return parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+
+
+def to_message(
+    record: Mapping[str, Any], columns: Mapping[str, str], source: str, location: str, default_id: str
+) -> Message | BadRecord:
+    """One row or object as a ``Message``; an empty or undecodable text is a ``BadRecord``."""
+    raw = record.get(columns["text"])
+    if raw is not None and not isinstance(raw, str):
+        return BadRecord(source, location, f"text is a {type(raw).__name__}, not a string", columns["text"])
+    text = (raw or "").strip()
+    if _UNDECODABLE.search(text):
+        return BadRecord(source, location, "bytes that are not valid UTF-8", columns["text"])
+    if _HTML.search(text):
+        text = html_to_text(text)
+    if not text:
+        return BadRecord(source, location, "empty text", columns["text"])
+
+    def get(field: str) -> str | None:
+        value = record.get(columns[field]) if field in columns else None
+        return str(value).strip() or None if value not in (None, "") else None
+
+    return Message(
+        id=get("id") or default_id,
+        text=text,
+        source=f"{source}: {location}",
+        sender=get("sender"),
+        recipients=get("recipients"),
+        date=parse_date(get("date")),
+        subject=get("subject"),
+        thread=get("thread"),
+    )
+
+
+def read_csv(
+    path: Path, *, text_column: str | None = None, delimiter: str | None = None
+) -> Iterator[Message | BadRecord]:
+    """CSV or TSV, streamed row by row; line numbers are the file's (a quoted field may span lines)."""
+    source = str(path)
+    with path.open(encoding="utf-8-sig", errors="surrogateescape", newline="") as handle:
+        if delimiter is None:
+            delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
+        reader = csv.reader(handle, delimiter=delimiter)
+        header = next(reader, None)
+        if not header:
+            raise ValueError(f"{path}: empty file, no header row")
+        columns = find_columns(header, text_column)
+        line = reader.line_num
+        while True:
+            start = line + 1
+            try:
+                row = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as error:
+                yield BadRecord(source, f"line {start}", f"malformed CSV ({error})")
+                line = reader.line_num
+                continue
+            line = reader.line_num
+            if not row:
+                continue
+            if len(row) != len(header):
+                yield BadRecord(source, f"line {start}", f"expected {len(header)} fields, found {len(row)}")
+                continue
+            yield to_message(
+                dict(zip(header, row, strict=True)), columns, source, f"line {start}", f"{path.stem}:{start}"
+            )
+
+
+def read_jsonl(path: Path, *, text_column: str | None = None) -> Iterator[Message | BadRecord]:
+    """JSON Lines: one object per line; a line that is not a JSON object is reported and skipped."""
+    source = str(path)
+    columns: dict[str, str] | None = None
+    with path.open("rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            if not raw.strip():
+                continue
+            location = f"line {number}"
+            try:
+                record = json.loads(raw.decode("utf-8"))
+            except UnicodeDecodeError:
+                yield BadRecord(source, location, "bytes that are not valid UTF-8")
+                continue
+            except json.JSONDecodeError as error:
+                yield BadRecord(source, location, f"not valid JSON ({error.msg} at column {error.colno})")
+                continue
+            if not isinstance(record, dict):
+                yield BadRecord(source, location, f"expected a JSON object, found {type(record).__name__}")
+                continue
+            if columns is None or columns["text"] not in record:
+                try:
+                    columns = find_columns(list(record), text_column)
+                except ValueError as error:
+                    yield BadRecord(source, location, str(error), "text")
+                    continue
+            yield to_message(record, columns, source, location, f"{path.stem}:{number}")
+
+
+def read_json_array(
+    path: Path, *, text_column: str | None = None, chunk_chars: int = 1 << 16
+) -> Iterator[Message | BadRecord]:
+    """A JSON array of objects, decoded one element at a time from a sliding buffer (not loaded whole)."""
+    source = str(path)
+    decoder = json.JSONDecoder()
+    columns: dict[str, str] | None = None
+    with path.open(encoding="utf-8-sig", errors="surrogateescape") as handle:
+        buffer = handle.read(chunk_chars).lstrip()
+        if not buffer.startswith("["):
+            raise ValueError(f"{path}: not a JSON array (expected '[')")
+        buffer, position, record, eof = buffer[1:], 0, 0, False
+        while True:
+            while position < len(buffer) and buffer[position] in " \t\r\n,":
+                position += 1
+            if position < len(buffer) and buffer[position] == "]":
+                return
+            try:
+                item, end = decoder.raw_decode(buffer, position)
+            except json.JSONDecodeError as error:
+                if not eof:
+                    more = handle.read(chunk_chars)
+                    eof = not more
+                    buffer, position = buffer[position:] + more, 0
+                    continue
+                yield BadRecord(
+                    source, f"record {record + 1}", f"not valid JSON ({error.msg}); the rest of the file is unreadable"
+                )
+                return
+            record += 1
+            buffer, position = buffer[end:], 0
+            location = f"record {record}"
+            if not isinstance(item, dict):
+                yield BadRecord(source, location, f"expected a JSON object, found {type(item).__name__}")
+                continue
+            if columns is None or columns["text"] not in item:
+                try:
+                    columns = find_columns(list(item), text_column)
+                except ValueError as error:
+                    yield BadRecord(source, location, str(error), "text")
+                    continue
+            yield to_message(item, columns, source, location, f"{path.stem}:{record}")

@@ -1,0 +1,80 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from boundaryline.model import build_pipeline
+from boundaryline.predict import Scorer, decide
+from boundaryline.settings import LABELS
+
+LABEL_LIST = list(LABELS)
+
+
+@pytest.mark.parametrize(
+    ("row", "thresholds", "expected"),
+    [
+        ([0.6, 0.1, 0.3], {}, "professional"),
+        ([0.6, 0.1, 0.3], {"inappropriate_proposition": 0.35}, "professional"),
+        ([0.6, 0.05, 0.35], {"inappropriate_proposition": 0.35}, "inappropriate_proposition"),
+        ([0.3, 0.36, 0.34], {"inappropriate_proposition": 0.3, "pestering": 0.3}, "pestering"),
+        ([0.5, 0.2, 0.3], {"professional": 0.9}, "professional"),  # only concern classes move the label
+    ],
+)
+def test_decide(row: list[float], thresholds: dict[str, float], expected: str) -> None:
+    assert decide(np.array([row]), LABEL_LIST, thresholds) == [expected]
+
+
+TEXTS = [
+    "Dinner tonight, just the two of us? You looked stunning at the conference 😍",
+    "Following up AGAIN, this is my 4th email: please reply!!",
+    "Thanks for the intro to Maria, we meet on Tuesday.",
+    "",
+]
+
+
+@pytest.mark.parametrize("text", TEXTS)
+@pytest.mark.parametrize("label", LABEL_LIST)
+def test_contributions_add_up_to_the_decision_function(tiny_scorer: Scorer, text: str, label: str) -> None:
+    explanation = tiny_scorer.explain(text, label)
+    k = tiny_scorer.labels.index(label)
+    decision = tiny_scorer.pipeline.decision_function([text])[0][k]
+    total = explanation.intercept + sum(c.weight for c in explanation.contributions)
+    assert explanation.decision == pytest.approx(decision, abs=1e-9)
+    assert total == pytest.approx(decision, abs=1e-9)
+
+
+def test_explanation_terms_are_words_of_the_message(tiny_scorer: Scorer) -> None:
+    text = "Dinner tonight, just the two of us?"
+    terms = {c.term for c in tiny_scorer.explain(text, "inappropriate_proposition").contributions}
+    words = set(text.lower().replace(",", "").replace("?", "").split())
+    assert terms, "an explanation must name some terms"
+    assert all(set(term.split()) <= words for term in terms), terms - words
+
+
+def test_explain_rejects_an_unknown_label(tiny_scorer: Scorer) -> None:
+    with pytest.raises(ValueError, match="unknown label 'spam'"):
+        tiny_scorer.explain("hello", "spam")
+
+
+def test_score_matches_the_bare_pipeline(tiny_scorer: Scorer) -> None:
+    scores = tiny_scorer.score(TEXTS, explain=True, top_k=3)
+    proba = tiny_scorer.pipeline.predict_proba(TEXTS)
+    for score, row in zip(scores, proba, strict=True):
+        assert [score.scores[label] for label in tiny_scorer.labels] == pytest.approx(list(row))
+        assert score.label == tiny_scorer.labels[int(np.argmax(row))]
+        assert score.flagged == (score.label != "professional")
+        assert score.explanation is not None and len(score.explanation) <= 3
+        assert all(c.weight > 0 for c in score.explanation)
+
+
+def test_thresholds_change_labels_identically_in_score_and_explain(tiny_scorer: Scorer) -> None:
+    strict = Scorer(tiny_scorer.pipeline, tiny_scorer.manifest, thresholds={"inappropriate_proposition": 0.01})
+    assert all(s.label == "inappropriate_proposition" for s in strict.score(TEXTS))
+    assert strict.explain(TEXTS[2]).label == "inappropriate_proposition"
+
+
+def test_training_is_deterministic(tiny_trained) -> None:  # type: ignore[no-untyped-def]
+    corpus = pd.read_csv(tiny_trained.corpus_path, dtype=str, keep_default_na=False)
+    first = build_pipeline(seed=7).fit(corpus["text"], corpus["label"])
+    second = build_pipeline(seed=7).fit(corpus["text"], corpus["label"])
+    assert np.array_equal(first[-1].coef_, second[-1].coef_)
+    assert np.array_equal(first.predict_proba(TEXTS), second.predict_proba(TEXTS))

@@ -1,0 +1,166 @@
+"""The retraining loop on the tiny project: promote when better, refuse when worse, never half-done."""
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from boundaryline import registry
+from boundaryline import retrain as retrain_module
+from boundaryline.cli import main as cli
+from boundaryline.data import load_corpus
+from boundaryline.feedback import FeedbackStore
+from boundaryline.retrain import retrain
+from boundaryline.settings import LABELS, Settings
+from boundaryline.train import QUICK_GRID, train_and_save
+
+FIXTURES = Path(__file__).parents[1] / "fixtures"
+GOOD = FIXTURES / "retrain_good.csv"
+MISLABELLED = FIXTURES / "retrain_mislabelled.csv"
+
+
+def snapshot(settings: Settings) -> dict[str, object]:
+    """Everything a failed or refused retrain must leave exactly as it was."""
+    return {
+        "corpus": settings.corpus_path.read_bytes(),
+        "versions": registry.versions(settings.models_dir),
+        "current": registry.current_version(settings.models_dir),
+        "promotions": registry.promotions(settings.models_dir),
+        "feedback": [(i.id, i.merged) for i in FeedbackStore(settings.feedback_path).items()],
+    }
+
+
+@pytest.fixture
+def weak_service(tiny_project: Settings) -> Settings:
+    """A model in service trained on wrong labels (each class called by the next one's name)."""
+    corpus = load_corpus(tiny_project)
+    original = tiny_project.corpus_path.read_bytes()
+    shifted = dict(zip(LABELS, LABELS[1:] + LABELS[:1], strict=True))
+    corpus["label"] = corpus["label"].map(shifted)
+    version = train_and_save(tiny_project, corpus=corpus, grid=QUICK_GRID, baselines=False)
+    registry.promote(tiny_project.models_dir, version, reason="weak model for the test")
+    assert tiny_project.corpus_path.read_bytes() == original
+    return tiny_project
+
+
+def test_a_retrain_that_improves_is_promoted(weak_service: Settings) -> None:
+    before = len(load_corpus(weak_service))
+    outcome = retrain(weak_service, new=GOOD, quick=True)
+    assert outcome.promoted, outcome.report
+    assert registry.current_version(weak_service.models_dir) == outcome.candidate == "v003"
+    corpus = load_corpus(weak_service)
+    added = corpus.iloc[before:]
+    assert len(added) == 30
+    assert set(added["split"]) == {"train"}
+    assert set(added["source"]) == {"file:retrain_good.csv"}
+    manifest = registry.read_manifest(weak_service.models_dir, "v003")
+    assert manifest["retrain"]["new_examples"] == 30
+    assert manifest["retrain"]["previous"] == "v002"
+    assert manifest["retrain"]["forced"] is False
+    assert "| test | macro-F1 |" in outcome.report
+
+
+def test_a_retrain_that_hurts_is_refused_and_changes_nothing(tiny_project: Settings) -> None:
+    before = snapshot(tiny_project)
+    outcome = retrain(tiny_project, new=MISLABELLED, quick=True)
+    assert not outcome.promoted
+    assert "Not promoted" in outcome.report
+    assert outcome.comparison["reasons_worse"], "the refusal must say why"
+    assert snapshot(tiny_project) == before
+
+
+def test_force_promotes_and_is_recorded(tiny_project: Settings) -> None:
+    outcome = retrain(tiny_project, new=MISLABELLED, quick=True, force=True)
+    assert outcome.promoted
+    manifest = registry.read_manifest(tiny_project.models_dir, str(outcome.candidate))
+    assert manifest["retrain"]["forced"] is True
+    assert registry.promotions(tiny_project.models_dir)[-1]["forced"] is True
+
+
+def test_conflicts_are_listed_not_merged_unless_accepted(tiny_project: Settings, tmp_path: Path) -> None:
+    corpus = load_corpus(tiny_project)
+    row = corpus[(corpus["split"] == "train") & (corpus["label"] == "pestering")].iloc[0]
+    new = tmp_path / "new.csv"
+    pd.DataFrame([{"text": row["text"], "label": "professional"}]).to_csv(new, index=False)
+    before = snapshot(tiny_project)
+    outcome = retrain(tiny_project, new=new, quick=True)
+    assert outcome.nothing_to_do and not outcome.promoted
+    assert f"corpus row(s) {row['id']} say ['pestering']" in outcome.report
+    assert snapshot(tiny_project) == before
+
+    outcome = retrain(tiny_project, new=new, quick=True, accept_conflicts=True, force=True)
+    merged = load_corpus(tiny_project)
+    assert row["id"] not in set(merged["id"])
+    assert merged.iloc[-1]["label"] == "professional"
+    assert outcome.promoted
+
+
+@pytest.mark.parametrize(
+    ("text", "label", "check"),
+    [("", "professional", "[text]"), ("Coffee soon?", "spam", "[label]")],
+)
+def test_bad_rows_are_rejected_by_row(
+    tiny_project: Settings, tmp_path: Path, text: str, label: str, check: str
+) -> None:
+    new = tmp_path / "bad.csv"
+    pd.DataFrame([{"text": text, "label": label}]).to_csv(new, index=False)
+    outcome = retrain(tiny_project, new=new, quick=True)
+    assert outcome.nothing_to_do
+    assert f"rejected {check} bad.csv: row 1:" in outcome.report
+
+
+def test_held_out_text_never_enters_training(tiny_project: Settings, tmp_path: Path) -> None:
+    corpus = load_corpus(tiny_project)
+    held = corpus[corpus["split"] == "test"].iloc[0]
+    new = tmp_path / "leak.jsonl"
+    new.write_text(pd.DataFrame([{"text": held["text"], "label": held["label"]}]).to_json(orient="records", lines=True))
+    outcome = retrain(tiny_project, new=new, quick=True)
+    assert outcome.nothing_to_do
+    assert f"held-out row {held['id']}" in outcome.report
+
+
+def test_feedback_is_merged_once(tiny_project: Settings) -> None:
+    store = FeedbackStore(tiny_project.feedback_path)
+    good = pd.read_csv(GOOD)
+    for i, row in good.head(6).iterrows():
+        store.add(row["text"], row["label"], id=f"fb{i}")
+    first = retrain(tiny_project, from_feedback=True, quick=True, force=True)
+    assert first.promoted
+    assert all(item.merged for item in store.items())
+    rows = len(load_corpus(tiny_project))
+    second = retrain(tiny_project, from_feedback=True, quick=True, force=True)
+    assert second.nothing_to_do
+    assert len(load_corpus(tiny_project)) == rows
+
+
+def test_rollback_after_promotion(
+    weak_service: Settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert retrain(weak_service, new=GOOD, quick=True).promoted
+    monkeypatch.setenv("BOUNDARYLINE_ROOT", str(weak_service.root))
+    monkeypatch.setattr("boundaryline.cli.get_settings", lambda: weak_service)
+    assert cli(["models", "rollback"]) == 0
+    assert registry.current_version(weak_service.models_dir) == "v002"
+    assert cli(["models", "list"]) == 0
+    assert "v002" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("where", ["fit_pipeline", "save_model"])
+def test_an_interrupted_retrain_leaves_everything_as_it_was(
+    tiny_project: Settings, monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    store = FeedbackStore(tiny_project.feedback_path)
+    store.add("Dinner, just the two of us, no work talk?", "inappropriate_proposition", id="x1")
+    before = snapshot(tiny_project)
+
+    def crash(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt("power cut")
+
+    if where == "fit_pipeline":
+        monkeypatch.setattr(retrain_module, "fit_pipeline", crash)
+    else:
+        monkeypatch.setattr(retrain_module.registry.joblib, "dump", crash)
+    with pytest.raises(KeyboardInterrupt):
+        retrain(tiny_project, new=GOOD, from_feedback=True, quick=True, force=True)
+    assert snapshot(tiny_project) == before
+    assert not [p for p in tiny_project.models_dir.iterdir() if p.name.startswith(".")]

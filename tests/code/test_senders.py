@@ -1,0 +1,65 @@
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from boundaryline.inbox import Message
+from boundaryline.senders import address, infer_owner, summarise_senders
+
+OWNER = "Priya Raman <priya@example.com>"
+T0 = datetime(2026, 10, 1, 9, 0, tzinfo=UTC)
+
+
+def msg(i: int, sender: str, hours: float, to: str = OWNER) -> Message:
+    return Message(id=f"m{i}", text="x", source="t", sender=sender, recipients=to, date=T0 + timedelta(hours=hours))
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("Jake Turner <Jake.Turner@Example.com>", "jake.turner@example.com"), ("ana@example.org", "ana@example.org"),
+     ("Ana Lima", "ana lima"), (None, "")],
+)  # fmt: skip
+def test_address(value: str | None, expected: str) -> None:
+    assert address(value) == expected
+
+
+def test_owner_is_the_most_frequent_recipient() -> None:
+    messages = [msg(1, "a@x.com", 0), msg(2, "b@x.com", 1), msg(3, OWNER, 2, to="a@x.com")]
+    assert infer_owner(messages) == "priya@example.com"
+
+
+def test_unanswered_runs_gaps_and_ranking() -> None:
+    jake = "Jake <jake@example.com>"
+    rows = [
+        (msg(1, jake, 0), "professional"),
+        (msg(2, jake, 30), "professional"),
+        (msg(3, OWNER, 31, to=jake), "professional"),  # Priya answers: Jake's run starts again
+        (msg(4, jake, 40), "pestering"),
+        (msg(5, jake, 44), "pestering"),
+        (msg(6, jake, 50), "pestering"),
+        (msg(7, "Ana <ana@example.com>", 5), "professional"),
+        (msg(8, "Marc <marc@example.com>", 6), "inappropriate_proposition"),
+        (msg(9, "Marc <marc@example.com>", 90), "professional"),
+    ]
+    summaries = summarise_senders(rows)
+    assert [s.sender for s in summaries] == ["jake@example.com", "marc@example.com", "ana@example.com"]
+    jake_summary = summaries[0]
+    assert (jake_summary.messages, jake_summary.concerning, jake_summary.longest_unanswered_run) == (5, 3, 3)
+    assert jake_summary.shortest_gap == timedelta(hours=4)
+    assert jake_summary.labels == {"professional": 2, "pestering": 3}
+    assert summaries[1].shortest_gap == timedelta(hours=84)
+    assert summaries[2].shortest_gap is None
+    assert summaries[0].to_dict()["shortest_gap_seconds"] == 4 * 3600
+
+
+def test_without_a_reply_the_whole_series_is_one_run() -> None:
+    rows = [(msg(i, "jake@example.com", i * 24), "professional") for i in range(5)]
+    rows.append((msg(9, "x@example.com", 1), "professional"))
+    [jake, _] = summarise_senders(rows, owner="priya@example.com")
+    assert jake.longest_unanswered_run == 5
+
+
+def test_undated_and_naive_dates_are_handled() -> None:
+    naive = Message(id="n", text="x", source="t", sender="a@x.com", recipients=OWNER, date=datetime(2026, 10, 1, 12))
+    undated = Message(id="u", text="x", source="t", sender="a@x.com", recipients=OWNER)
+    [summary] = summarise_senders([(msg(1, "a@x.com", 0), "pestering"), (naive, "pestering"), (undated, "pestering")])
+    assert summary.messages == 3 and summary.shortest_gap == timedelta(hours=3)

@@ -1,0 +1,99 @@
+"""The shipped corpus and challenge set: valid, big and balanced enough, documented truthfully."""
+
+import pandas as pd
+import pytest
+
+from boundaryline.cli import main as cli
+from boundaryline.data import (
+    DATASHEET_BEGIN,
+    DATASHEET_END,
+    datasheet_counts,
+    load_challenge,
+    load_corpus,
+    validate_challenge,
+    validate_corpus,
+)
+from boundaryline.settings import LABELS, Settings
+
+
+@pytest.fixture(scope="module")
+def corpus(project_settings: Settings) -> pd.DataFrame:
+    return load_corpus(project_settings)
+
+
+@pytest.fixture(scope="module")
+def challenge(project_settings: Settings) -> pd.DataFrame:
+    return load_challenge(project_settings)
+
+
+def test_corpus_passes_every_check(corpus: pd.DataFrame) -> None:
+    report = validate_corpus(corpus)
+    assert report.problems == []
+    assert report.near_duplicates["rate_across_split"] < 0.02
+
+
+def test_challenge_passes_every_check_and_is_unseen(corpus: pd.DataFrame, challenge: pd.DataFrame) -> None:
+    assert validate_challenge(challenge, corpus).problems == []
+    assert not set(challenge["id"]) & set(corpus["id"])
+
+
+def test_size_and_balance(corpus: pd.DataFrame) -> None:
+    assert corpus["text"].nunique() >= 3000
+    shares = corpus["label"].value_counts(normalize=True)
+    assert set(shares.index) == set(LABELS)
+    assert shares.min() >= 0.25, shares.to_dict()
+
+
+@pytest.mark.parametrize("label", LABELS)
+def test_hard_cases_are_at_least_a_fifth_of_each_class(corpus: pd.DataFrame, label: str) -> None:
+    rows = corpus[corpus["label"] == label]
+    assert (rows["hard"] == "true").mean() >= 0.20
+
+
+def test_held_out_split_has_every_class_and_whole_scenarios(corpus: pd.DataFrame) -> None:
+    test = corpus[corpus["split"] == "test"]
+    assert 0.12 <= len(test) / len(corpus) <= 0.30
+    assert set(test["label"]) == set(LABELS)
+    train_scenarios = set(corpus.loc[corpus["split"] == "train", "scenario"])
+    assert not train_scenarios & set(test["scenario"])
+
+
+def test_variety(corpus: pd.DataFrame) -> None:
+    assert corpus["scenario"].nunique() >= 150
+    assert {"email", "linkedin_dm", "text_message", "event_app", "chat"} <= set(corpus["channel"])
+    words = corpus["text"].str.split().str.len()
+    assert words.min() <= 5 and words.max() >= 150
+    for label in LABELS:  # short and long messages in every class, so length alone cannot give it away
+        lengths = words[corpus["label"] == label]
+        assert (lengths <= 12).sum() >= 30 and (lengths >= 80).sum() >= 30, label
+
+
+def test_challenge_covers_each_class(challenge: pd.DataFrame) -> None:
+    assert len(challenge) >= 200
+    counts = challenge["label"].value_counts()
+    assert set(counts.index) == set(LABELS) and counts.min() >= 50
+    assert challenge["edge"].nunique() >= 12
+
+
+def test_datasheet_counts_agree_with_the_data(
+    project_settings: Settings, corpus: pd.DataFrame, challenge: pd.DataFrame
+) -> None:
+    sheet = (project_settings.data_dir / "README.md").read_text(encoding="utf-8")
+    block = sheet.split(DATASHEET_BEGIN, 1)[1].split(DATASHEET_END, 1)[0]
+    assert block.strip() == datasheet_counts(corpus, challenge).strip(), (
+        "run `boundaryline validate-data --write-datasheet`"
+    )
+
+
+def test_labelling_guide_defines_every_label(project_settings: Settings) -> None:
+    guide = (project_settings.data_dir / "LABELLING.md").read_text(encoding="utf-8")
+    for label in LABELS:
+        assert f"### `{label}`" in guide
+    assert "Mixed messages" in guide and "inappropriate_proposition > pestering > professional" in guide
+
+
+def test_validate_data_command_reports_counts(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli(["validate-data"]) == 0
+    out = capsys.readouterr().out
+    for needle in ("by label:", "by channel:", "by source:", "by split:", "near-duplicates"):
+        assert needle in out
