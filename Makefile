@@ -65,7 +65,7 @@ bench: model ## benchmarks (batch scoring, service latency); results in reports/
 	$(BIN)/python -m boundaryline.bench
 
 notebook: install ## run the error-analysis notebook in place
-	$(BIN)/jupyter nbconvert --to notebook --execute --inplace notebooks/error-analysis.ipynb
+	$(BIN)/jupyter-execute --inplace notebooks/error-analysis.ipynb
 
 clean: ## remove the virtual environment and caches (keeps data and models)
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -91,7 +91,9 @@ def _chunks(records: Iterable[Message | BadRecord], size: int) -> Iterator[list[
 _WORKER_SCORER: dict[tuple[str, str], Scorer] = {}
 
 
-def _score_chunk(chunk: list[Message], settings: Settings | None, version: str, scorer: Scorer | None) -> list[Score]:
+def _score_chunk(
+    chunk: list[Message], settings: Settings | None, version: str, scorer: Scorer | None, explain_all: bool
+) -> list[Score]:
     """Score one chunk; in a worker process the model is loaded (and verified) once, then reused."""
     if scorer is None:
         assert settings is not None
@@ -99,7 +101,7 @@ def _score_chunk(chunk: list[Message], settings: Settings | None, version: str, 
         if key not in _WORKER_SCORER:
             _WORKER_SCORER[key] = load_scorer(settings, version)
         scorer = _WORKER_SCORER[key]
-    return scorer.score([m.text for m in chunk], explain=True, top_k=TOP_TERMS)
+    return scorer.score([m.text for m in chunk], explain=True if explain_all else "flagged", top_k=TOP_TERMS)
 
 
 class _ResultsWriter:
@@ -145,10 +147,14 @@ def score_inbox(
     jobs: int = 1,
     owner: str | None = None,
     quiet: bool = False,
+    explain_all: bool = False,
     chunk_size: int = CHUNK_SIZE,
     report: TextIO = sys.stdout,
 ) -> BatchSummary:
-    """Score every message of ``inbox``; write results, ``*.summary.json`` and ``*.summary.md``."""
+    """Score every message of ``inbox``; write results, ``*.summary.json`` and ``*.summary.md``.
+
+    ``top_terms`` (the evidence) is filled for flagged messages, or for every message with ``explain_all``.
+    """
     if output_format not in ("csv", "jsonl"):
         raise ValueError(f"output format must be csv or jsonl, got {output_format!r}")
     scorer = scorer or load_scorer(settings)
@@ -182,12 +188,12 @@ def score_inbox(
         chunks = (messages_only(chunk) for chunk in _chunks(records, chunk_size))
         if jobs == 1:
             scored: Iterable[tuple[list[Message], list[Score]]] = (
-                (chunk, _score_chunk(chunk, None, scorer.version, scorer)) for chunk in chunks
+                (chunk, _score_chunk(chunk, None, scorer.version, scorer, explain_all)) for chunk in chunks
             )
         else:
             # Workers load the model themselves (once each) instead of receiving it with every chunk.
             pairs = Parallel(n_jobs=jobs, return_as="generator")(
-                delayed(_with_chunk)(chunk, settings, scorer.version) for chunk in chunks
+                delayed(_with_chunk)(chunk, settings, scorer.version, explain_all) for chunk in chunks
             )
             scored = (pair for pair in pairs if pair is not None)
         for chunk_messages, scores in scored:
@@ -217,8 +223,10 @@ def score_inbox(
     return summary
 
 
-def _with_chunk(chunk: list[Message], settings: Settings, version: str) -> tuple[list[Message], list[Score]]:
-    return chunk, _score_chunk(chunk, settings, version, None)
+def _with_chunk(
+    chunk: list[Message], settings: Settings, version: str, explain_all: bool
+) -> tuple[list[Message], list[Score]]:
+    return chunk, _score_chunk(chunk, settings, version, None, explain_all)
 
 
 def _flag_entry(message: Message, score: Score) -> dict[str, Any]:

@@ -214,7 +214,8 @@ def format_report(evaluation: dict[str, Any]) -> str:
         for column, values in m["slices"].items():
             lines += [
                 "",
-                f"By {column}: " + "; ".join(f"{k} {v['macro_f1']:.3f} (n={v['n']})" for k, v in values.items()),
+                f"Accuracy by {column}: "
+                + "; ".join(f"{k} {v['accuracy']:.2f} (n={v['n']})" for k, v in values.items()),
             ]
         lines.append("")
     return "\n".join(lines)

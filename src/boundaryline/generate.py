@@ -366,6 +366,72 @@ FAMILIES: dict[str, tuple[str, bool, list[str]]] = {
             "I'll stop asking when you say yes to one date.",
         ],
     ),
+    "thank-you": (
+        "professional",
+        False,
+        [
+            "Thank you for the advice last week; I rewrote my portfolio around two end-to-end projects as you suggested.",
+            "Just wanted to say thanks for the introduction, {name} and I have a call booked for {day}.",
+            "I got the offer! Your tips on the case interview made all the difference.",
+            "Thanks for hosting us at {company}, the tour of the warehouse was eye-opening.",
+            "Really appreciated you taking the time to review my application, no reply needed.",
+        ],
+    ),
+    "event-invite": (
+        "professional",
+        True,
+        [
+            "We'd love you to speak at {event} in the spring; travel and a hotel are covered for speakers.",
+            "You're invited to our quarterly breakfast for {field} leaders, {day} at 8am, about thirty people.",
+            "Would you join our panel on hiring in {field}? Totally fine to say no.",
+            "Our alumni mixer is {day} evening at the student union, bring a colleague if you like.",
+            "Join us for the launch party {day}; drinks and canapés, the whole {company} team will be there.",
+        ],
+    ),
+    "interview-logistics": (
+        "professional",
+        False,
+        [
+            "Could you do a 45-minute technical interview {day} at 10am or 2pm?",
+            "Thanks for interviewing with us; we'll have a decision by {day} either way.",
+            "Your onsite is confirmed for {day}; please bring ID for reception and ask for {name}.",
+            "We've put together an offer and I'd love to walk you through it on a call {day}.",
+            "Unfortunately we won't be moving forward, but the panel was impressed by your case study.",
+        ],
+    ),
+    "recruiter-ignores-no": (
+        "pestering",
+        True,
+        [
+            "I know you told me you're not looking, but this role is perfect, so I'm reaching out again.",
+            "You unsubscribed from my emails, so I'm trying you here instead.",
+            "I've sent this role to you three times now; just give me ten minutes on the phone.",
+            "Even if you're happy where you are, I'll keep sending you roles every week until something sticks.",
+            "You declined last month, but I'm sure you'll change your mind if we just talk.",
+        ],
+    ),
+    "mentor-gets-personal": (
+        "inappropriate_proposition",
+        True,
+        [
+            "Our mentoring sessions are the highlight of my week, and not because of the career talk.",
+            "Let's do our next session over dinner at my place, it's more relaxed than the office.",
+            "I feel like we have a real connection beyond mentoring, don't you?",
+            "Maybe next time we skip the career chat and just enjoy a bottle of wine together.",
+            "You can tell me anything, I'd like to be more than just your mentor.",
+        ],
+    ),
+    "declined-offer-date": (
+        "inappropriate_proposition",
+        False,
+        [
+            "Now that you've turned down the job, there's nothing stopping me from asking you out.",
+            "Since you won't be working for me after all, how about dinner as a date?",
+            "Sorry we couldn't make the offer work, but I'd still love to see you, socially this time.",
+            "You're not a candidate anymore, so can I take you for drinks, just the two of us?",
+            "Shame about the role. I've been wanting to ask you out since the first interview.",
+        ],
+    ),
 }
 FIELDS = [
     "data science",
@@ -393,6 +459,22 @@ OPENERS = [
     "I'm a {title} at {company}.",
     "Long time no speak!",
     "Hope the move to {company} is going well.",
+]
+# Neutral background sentences, used in every class alike, so that length and padding say nothing
+# about the label.
+BACKGROUND = [
+    "I've spent the last six years in {field}, most recently leading a small team at {company}.",
+    "We're a team of about forty people, split between London and Lisbon, and we've doubled in size this year.",
+    "For context, I moved from a consulting background into {field} about two years ago.",
+    "I'm currently finishing a part-time master's degree alongside my job, so my evenings are a bit unpredictable.",
+    "Our quarter has been busy: two product launches, a new office and a reorganisation of the sales team.",
+    "I read your recent interview in the trade press and shared it with a few colleagues.",
+    "I'll be travelling for most of {day}, but I check messages in the evenings.",
+    "Our company, {company}, works mostly with mid-sized retailers and logistics firms across Europe.",
+    "I was at {event} with a couple of colleagues from {company}, and the sessions on hiring were the highlight.",
+    "A bit about me: I started as an analyst, moved into operations, and now run a team of eight.",
+    "Things at {company} have been hectic since the merger, so apologies if I've been slow on my side too.",
+    "I've attached a short summary of my background in case it's useful.",
 ]
 CLOSERS = ["Thanks,", "Best,", "Cheers,", "Kind regards,", "Talk soon,", "Warmly,", "Many thanks,", "Regards,", ""]
 EMOJI = ["🙂", "😊", "🙏", "😉", "👍", ""]
@@ -439,6 +521,8 @@ def compose(family: str, rng: random.Random) -> dict[str, object]:
     if channel == "email":
         greeting = rng.choice(["Hi {r},", "Hello {r},", "Dear {r},", "{r},", "Hey {r},"]).format(r=recipient)
         signature = f"{rng.choice(CLOSERS)}\n{sender}\n{rng.choice(TITLES)}, {rng.choice(COMPANIES)}".strip()
+        if rng.random() < 0.4:  # a longer e-mail: background before the point of the message
+            opener = " ".join([opener, *(_fill(b, rng) for b in rng.sample(BACKGROUND, k=rng.choice([2, 3, 4])))])
         text = "\n\n".join(part for part in (greeting, opener, body, signature) if part)
     elif channel == "text_message" or rng.random() < 0.5:
         text = _texting(

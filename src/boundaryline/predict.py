@@ -17,7 +17,8 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from functools import lru_cache
+from typing import Any, Literal
 
 import numpy as np
 from scipy import sparse
@@ -115,7 +116,11 @@ class Scorer:
         self._names = np.array([n.split("__", 1)[1] for n in names], dtype=object)
         union = dict(self._features[-1].transformer_list)
         char = union.get("char")
-        self._char_analyzer = char.build_analyzer() if char is not None and char != "drop" else None
+        analyzer = char.build_analyzer() if char is not None and char != "drop" else None
+        # Words repeat across messages, so each word's character n-grams are counted once and kept.
+        self._word_grams = (
+            lru_cache(maxsize=100_000)(lambda word: tuple(Counter(analyzer(word)).items())) if analyzer else None
+        )
 
     @property
     def version(self) -> str:
@@ -125,17 +130,25 @@ class Scorer:
         return np.asarray(self.pipeline.predict_proba(list(texts)))
 
     def score(
-        self, texts: Sequence[str], *, explain: bool | Sequence[bool] = False, top_k: int | None = None
+        self,
+        texts: Sequence[str],
+        *,
+        explain: bool | Sequence[bool] | Literal["flagged"] = False,
+        top_k: int | None = None,
     ) -> list[Score]:
-        """Label, per-class probability and flag for each text; with ``explain`` (for all, or per text),
-        the top terms too."""
+        """Label, per-class probability and flag for each text; with ``explain`` the terms that pushed
+        hardest towards the label: for every text (True), per text (a list of bools), or only for the
+        flagged ones ("flagged": the evidence a reviewer needs, at a fraction of the cost)."""
         texts = list(texts)
         if not texts:
             return []
-        wanted = [explain] * len(texts) if isinstance(explain, bool) else list(explain)
         matrix = self._features.transform(texts)
         proba = self._clf.predict_proba(matrix)
         labels = decide(proba, self.labels, self.thresholds)
+        if explain == "flagged":
+            wanted = [label in CONCERN_LABELS for label in labels]
+        else:
+            wanted = [explain] * len(texts) if isinstance(explain, bool) else list(explain)
         k = top_k or self.top_k
         results = []
         for i, label in enumerate(labels):
@@ -185,11 +198,11 @@ class Scorer:
         ``char_wb`` n-grams are taken word by word (white-space split), so each n-gram's push is shared
         among the words that contain it, in proportion to how often; the total is unchanged.
         """
-        assert self._char_analyzer is not None
+        assert self._word_grams is not None
         sources: dict[str, list[tuple[str, int]]] = defaultdict(list)
         for word in normalised.split():
             term = _EDGE_PUNCTUATION.sub("", word) or word
-            for gram, count in Counter(self._char_analyzer(word)).items():
+            for gram, count in self._word_grams(word):
                 if gram in char_pushes:
                     sources[gram].append((term, count))
         for gram, push in char_pushes.items():
