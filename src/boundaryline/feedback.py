@@ -87,7 +87,9 @@ class FeedbackStore:
         return item, bool(inserted)
 
     def items(self, *, pending_only: bool = False) -> list[FeedbackItem]:
-        query = "SELECT * FROM feedback" + (" WHERE merged IS NULL" if pending_only else "") + " ORDER BY created, id"
+        query = (
+            "SELECT * FROM feedback" + (" WHERE merged IS NULL" if pending_only else "") + " ORDER BY rowid"
+        )  # insertion order
         with self._connect() as db:
             return [FeedbackItem(*row) for row in db.execute(query)]
 

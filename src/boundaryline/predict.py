@@ -74,23 +74,22 @@ class Score:
 
 
 def decide(probabilities: np.ndarray, labels: Sequence[str], thresholds: Mapping[str, float]) -> list[str]:
-    """The label of each row: the arg-max, unless a concern class reaches its threshold.
+    """The label of each row. Every entry point (API, CLI, batch, evaluation) labels through this.
 
-    With thresholds (e.g. ``{"inappropriate_proposition": 0.35}``), a concern class whose probability
-    reaches its threshold wins over the arg-max; among several, the one with the highest probability.
-    Every entry point (API, CLI, batch, evaluation) labels through this one function.
+    A concern class qualifies when its probability reaches its threshold, or, without a threshold, when
+    it is the arg-max. The most probable qualifying concern class is the label; when none qualifies, the
+    message is ``professional``. With no thresholds this is exactly the arg-max. A low threshold
+    (``{"inappropriate_proposition": 0.35}``) flags more; a high one (``0.8``) flags only confident calls.
     """
     chosen = probabilities.argmax(axis=1)
-    concern = [(labels.index(c), t) for c, t in thresholds.items() if c in CONCERN_LABELS]
-    if concern:
-        columns = np.array([k for k, _ in concern])
-        limits = np.array([t for _, t in concern])
-        passing = probabilities[:, columns] >= limits
-        masked = np.where(passing, probabilities[:, columns], -1.0)
-        best = masked.argmax(axis=1)
-        hit = passing.any(axis=1)
-        chosen = np.where(hit, columns[best], chosen)
-    return [labels[k] for k in chosen]
+    qualifies = np.zeros(probabilities.shape, dtype=bool)
+    for k, label in enumerate(labels):
+        if label in CONCERN_LABELS:
+            limit = thresholds.get(label)
+            qualifies[:, k] = probabilities[:, k] >= limit if limit is not None else chosen == k
+    best = np.where(qualifies, probabilities, -1.0).argmax(axis=1)
+    fallback = next(k for k, label in enumerate(labels) if label not in CONCERN_LABELS)
+    return [labels[k] for k in np.where(qualifies.any(axis=1), best, fallback)]
 
 
 class Scorer:

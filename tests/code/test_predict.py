@@ -17,6 +17,8 @@ LABEL_LIST = list(LABELS)
         ([0.6, 0.05, 0.35], {"inappropriate_proposition": 0.35}, "inappropriate_proposition"),
         ([0.3, 0.36, 0.34], {"inappropriate_proposition": 0.3, "pestering": 0.3}, "pestering"),
         ([0.5, 0.2, 0.3], {"professional": 0.9}, "professional"),  # only concern classes move the label
+        ([0.2, 0.1, 0.7], {"inappropriate_proposition": 0.8}, "professional"),  # not confident enough to flag
+        ([0.2, 0.5, 0.3], {"inappropriate_proposition": 0.8}, "pestering"),  # no threshold: arg-max rules
     ],
 )
 def test_decide(row: list[float], thresholds: dict[str, float], expected: str) -> None:
@@ -67,9 +69,16 @@ def test_score_matches_the_bare_pipeline(tiny_scorer: Scorer) -> None:
 
 
 def test_thresholds_change_labels_identically_in_score_and_explain(tiny_scorer: Scorer) -> None:
-    strict = Scorer(tiny_scorer.pipeline, tiny_scorer.manifest, thresholds={"inappropriate_proposition": 0.01})
-    assert all(s.label == "inappropriate_proposition" for s in strict.score(TEXTS))
-    assert strict.explain(TEXTS[2]).label == "inappropriate_proposition"
+    k = tiny_scorer.labels.index("inappropriate_proposition")
+    lowest = float(tiny_scorer.predict_proba(TEXTS)[:, k].min())
+    eager = Scorer(tiny_scorer.pipeline, tiny_scorer.manifest, thresholds={"inappropriate_proposition": lowest})
+    plain = tiny_scorer.score(TEXTS)
+    for text, before, after in zip(TEXTS, plain, eager.score(TEXTS), strict=True):
+        if before.label == "professional":  # proposition now qualifies and pestering does not
+            assert after.label == "inappropriate_proposition"
+        assert eager.explain(text).label == after.label
+    shy = Scorer(tiny_scorer.pipeline, tiny_scorer.manifest, thresholds={"inappropriate_proposition": 1.0})
+    assert all(s.label != "inappropriate_proposition" for s in shy.score(TEXTS))
 
 
 def test_training_is_deterministic(tiny_trained) -> None:  # type: ignore[no-untyped-def]
