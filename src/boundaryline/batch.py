@@ -18,7 +18,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from itertools import islice
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Literal, TextIO
 
 from joblib import Parallel, delayed
 from tqdm import tqdm
@@ -30,6 +30,7 @@ from boundaryline.senders import address, infer_owner, summarise_senders
 from boundaryline.settings import CONCERN_LABELS, LABELS, Settings
 
 CHUNK_SIZE = 1_000
+EXPLAIN_MODES = ("flagged", "all", "none")
 TOP_TERMS = 5
 RESULT_COLUMNS = [
     "id", "sender", "recipients", "date", "subject", "label", "flagged",
@@ -92,7 +93,7 @@ _WORKER_SCORER: dict[tuple[str, str], Scorer] = {}
 
 
 def _score_chunk(
-    chunk: list[Message], settings: Settings | None, version: str, scorer: Scorer | None, explain_all: bool
+    chunk: list[Message], settings: Settings | None, version: str, scorer: Scorer | None, explain: str
 ) -> list[Score]:
     """Score one chunk; in a worker process the model is loaded (and verified) once, then reused."""
     if scorer is None:
@@ -101,7 +102,8 @@ def _score_chunk(
         if key not in _WORKER_SCORER:
             _WORKER_SCORER[key] = load_scorer(settings, version)
         scorer = _WORKER_SCORER[key]
-    return scorer.score([m.text for m in chunk], explain=True if explain_all else "flagged", top_k=TOP_TERMS)
+    wanted: bool | Literal["flagged"] = "flagged" if explain == "flagged" else explain == "all"
+    return scorer.score([m.text for m in chunk], explain=wanted, top_k=TOP_TERMS)
 
 
 class _ResultsWriter:
@@ -147,14 +149,17 @@ def score_inbox(
     jobs: int = 1,
     owner: str | None = None,
     quiet: bool = False,
-    explain_all: bool = False,
+    explain: str = "flagged",
     chunk_size: int = CHUNK_SIZE,
     report: TextIO = sys.stdout,
 ) -> BatchSummary:
     """Score every message of ``inbox``; write results, ``*.summary.json`` and ``*.summary.md``.
 
-    ``top_terms`` (the evidence) is filled for flagged messages, or for every message with ``explain_all``.
+    ``top_terms`` (the evidence) is filled for the flagged messages (``explain="flagged"``), for every
+    message (``"all"``) or for none (``"none"``, the fastest).
     """
+    if explain not in EXPLAIN_MODES:
+        raise ValueError(f"explain must be one of {', '.join(EXPLAIN_MODES)}, got {explain!r}")
     if output_format not in ("csv", "jsonl"):
         raise ValueError(f"output format must be csv or jsonl, got {output_format!r}")
     scorer = scorer or load_scorer(settings)
@@ -188,12 +193,12 @@ def score_inbox(
         chunks = (messages_only(chunk) for chunk in _chunks(records, chunk_size))
         if jobs == 1:
             scored: Iterable[tuple[list[Message], list[Score]]] = (
-                (chunk, _score_chunk(chunk, None, scorer.version, scorer, explain_all)) for chunk in chunks
+                (chunk, _score_chunk(chunk, None, scorer.version, scorer, explain)) for chunk in chunks
             )
         else:
             # Workers load the model themselves (once each) instead of receiving it with every chunk.
             pairs = Parallel(n_jobs=jobs, return_as="generator")(
-                delayed(_with_chunk)(chunk, settings, scorer.version, explain_all) for chunk in chunks
+                delayed(_with_chunk)(chunk, settings, scorer.version, explain) for chunk in chunks
             )
             scored = (pair for pair in pairs if pair is not None)
         for chunk_messages, scores in scored:
@@ -224,9 +229,9 @@ def score_inbox(
 
 
 def _with_chunk(
-    chunk: list[Message], settings: Settings, version: str, explain_all: bool
+    chunk: list[Message], settings: Settings, version: str, explain: str
 ) -> tuple[list[Message], list[Score]]:
-    return chunk, _score_chunk(chunk, settings, version, None, explain_all)
+    return chunk, _score_chunk(chunk, settings, version, None, explain)
 
 
 def _flag_entry(message: Message, score: Score) -> dict[str, Any]:

@@ -88,20 +88,22 @@ def bench_batch(settings: Settings, n: int, out_dir: Path) -> dict[str, Any]:
     bare = n / (time.perf_counter() - start)
 
     results: dict[str, Any] = {"messages": n, "bare_predict_proba_per_s": bare}
-    for jobs in (1, 2):
+    for jobs, explain in ((1, "none"), (1, "flagged"), (2, "flagged"), (1, "all")):
         start = time.perf_counter()
         summary = score_inbox(
             inbox,
             settings=settings,
             scorer=scorer,
-            out=out_dir / f"results-{jobs}.csv",
+            out=out_dir / f"results-{jobs}-{explain}.csv",
             jobs=jobs,
+            explain=explain,
             quiet=True,
             report=io.StringIO(),
         )
         rate = summary.scored / (time.perf_counter() - start)
-        results[f"score_jobs{jobs}_per_s"] = rate
-        results[f"ratio_jobs{jobs}_vs_bare"] = rate / bare
+        results[f"score_jobs{jobs}_explain_{explain}_per_s"] = rate
+        results[f"ratio_jobs{jobs}_explain_{explain}_vs_bare"] = rate / bare
+        results[f"flagged_share_{explain}"] = len(summary.flagged) / summary.scored
     half = out_dir / f"inbox-{n // 4}.csv"
     generate_inbox(half, texts, n // 4)
     for size, path in ((n // 4, half), (n, inbox)):

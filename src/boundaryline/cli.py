@@ -119,7 +119,7 @@ def cmd_score(args: argparse.Namespace, settings: Settings) -> int:
         jobs=args.jobs,
         owner=args.owner,
         quiet=args.quiet,
-        explain_all=args.explain_all,
+        explain=args.explain,
     )
     return 1 if summary.skipped else 0
 
@@ -211,7 +211,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output-format", choices=["csv", "jsonl"], default="csv")
     p.add_argument("--jobs", type=int, default=1, help="processes to score with (-1: every core)")
     p.add_argument("--owner", help="the inbox owner's address (default: the most frequent recipient)")
-    p.add_argument("--explain-all", action="store_true", help="top terms for every message, not only flagged")
+    p.add_argument(
+        "--explain", choices=["flagged", "all", "none"], default="flagged", help="which rows get their top terms"
+    )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_score)
 

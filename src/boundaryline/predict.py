@@ -117,9 +117,14 @@ class Scorer:
         char = union.get("char")
         analyzer = char.build_analyzer() if char is not None and char != "drop" else None
         # Words repeat across messages, so each word's character n-grams are counted once and kept.
-        self._word_grams = (
-            lru_cache(maxsize=100_000)(lambda word: tuple(Counter(analyzer(word)).items())) if analyzer else None
-        )
+        self._word_grams = lru_cache(maxsize=100_000)(self._grams_of) if analyzer else None
+        self._char_analyzer = analyzer
+
+    def _grams_of(self, word: str) -> tuple[str, tuple[tuple[str, int], ...]]:
+        """A white-space word as an evidence term (edge punctuation dropped) and its char n-gram counts."""
+        assert self._char_analyzer is not None
+        term = _EDGE_PUNCTUATION.sub("", word) or word
+        return term, tuple(Counter(self._char_analyzer(word)).items())
 
     @property
     def version(self) -> str:
@@ -141,7 +146,8 @@ class Scorer:
         texts = list(texts)
         if not texts:
             return []
-        matrix = self._features.transform(texts)
+        normalised = self._features[0].transform(texts)  # once, shared by the features and the evidence
+        matrix = sparse.csr_matrix(self._features[1:].transform(normalised))
         proba = self._clf.predict_proba(matrix)
         labels = decide(proba, self.labels, self.thresholds)
         if explain == "flagged":
@@ -150,12 +156,9 @@ class Scorer:
             wanted = [explain] * len(texts) if isinstance(explain, bool) else list(explain)
         k = top_k or self.top_k
         results = []
-        for i, label in enumerate(labels):
-            explanation = None
-            if wanted[i]:
-                normalised = self._features[0].transform([texts[i]])[0]
-                explanation = self._explain_row(matrix[i], normalised, label).supporting(k)
-            scores = {name: float(p) for name, p in zip(self.labels, proba[i], strict=True)}
+        for i, (label, row) in enumerate(zip(labels, proba.tolist(), strict=True)):
+            explanation = self._explain_row(matrix, i, normalised[i], label).supporting(k) if wanted[i] else None
+            scores = dict(zip(self.labels, row, strict=True))
             results.append(Score(label, scores, label in CONCERN_LABELS, explanation))
         return results
 
@@ -163,31 +166,30 @@ class Scorer:
         """Every term's contribution to ``label``'s decision value (default: the label the message gets)."""
         if label is not None and label not in self.labels:
             raise ValueError(f"unknown label {label!r}; the model knows {', '.join(self.labels)}")
-        matrix = self._features.transform([text])
+        normalised = self._features[0].transform([text])
+        matrix = sparse.csr_matrix(self._features[1:].transform(normalised))
         if label is None:
             label = decide(self._clf.predict_proba(matrix), self.labels, self.thresholds)[0]
-        return self._explain_row(matrix[0], self._features[0].transform([text])[0], label)
+        return self._explain_row(matrix, 0, normalised[0], label)
 
-    def _explain_row(self, row: sparse.spmatrix, normalised: str, label: str) -> Explanation:
+    def _explain_row(self, matrix: sparse.csr_matrix, i: int, normalised: str, label: str) -> Explanation:
         k = self.labels.index(label)
-        row = sparse.csr_matrix(row)
-        columns, values = row.indices, row.data
+        start, end = matrix.indptr[i], matrix.indptr[i + 1]
+        columns, values = matrix.indices[start:end], matrix.data[start:end]
         pushes = self._clf.coef_[k, columns] * values
+        is_char = self._is_char[columns]
         terms: dict[str, float] = defaultdict(float)
-        char_pushes: dict[str, float] = {}
-        for column, push in zip(columns, pushes, strict=True):
-            if self._is_char[column]:
-                char_pushes[self._names[column]] = float(push)
-            else:
-                terms[self._names[column]] += float(push)
-        if char_pushes:
+        for name, push in zip(self._names[columns[~is_char]].tolist(), pushes[~is_char].tolist(), strict=True):
+            terms[name] += push
+        if is_char.any():
+            char_pushes = dict(zip(self._names[columns[is_char]].tolist(), pushes[is_char].tolist(), strict=True))
             self._spread_char_ngrams(normalised, char_pushes, terms)
         ordered = sorted(terms.items(), key=lambda item: (-abs(item[1]), item[0]))
-        decision = float(self._clf.intercept_[k] + pushes.sum())
+        intercept = float(self._clf.intercept_[k])
         return Explanation(
             label=label,
-            decision=decision,
-            intercept=float(self._clf.intercept_[k]),
+            decision=intercept + float(pushes.sum()),
+            intercept=intercept,
             contributions=tuple(Contribution(t, w) for t, w in ordered if w != 0.0),
         )
 
@@ -198,16 +200,18 @@ class Scorer:
         among the words that contain it, in proportion to how often; the total is unchanged.
         """
         assert self._word_grams is not None
-        sources: dict[str, list[tuple[str, int]]] = defaultdict(list)
-        for word in normalised.split():
-            term = _EDGE_PUNCTUATION.sub("", word) or word
-            for gram, count in self._word_grams(word):
-                if gram in char_pushes:
-                    sources[gram].append((term, count))
-        for gram, push in char_pushes.items():
-            total = sum(count for _, count in sources[gram])
-            for term, count in sources[gram]:
-                terms[term] += push * count / total
+        words = [self._word_grams(word) for word in normalised.split()]
+        totals: dict[str, int] = defaultdict(int)
+        for _, grams in words:
+            for gram, count in grams:
+                totals[gram] += count
+        for term, grams in words:
+            share = 0.0
+            for gram, count in grams:
+                push = char_pushes.get(gram)
+                if push is not None:
+                    share += push * count / totals[gram]
+            terms[term] += share
 
 
 def load_scorer(settings: Settings | None = None, version: str | None = None) -> Scorer:

@@ -12,11 +12,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import getaddresses
+from functools import lru_cache
 from typing import Any
 
 from boundaryline.inbox.records import Message
 
 
+@lru_cache(maxsize=65_536)  # the same few senders recur across a whole inbox
 def address(value: str | None) -> str:
     """The e-mail address (or, for exports without one, the name) of a From/To value, lower-cased."""
     if not value:
@@ -28,12 +30,13 @@ def address(value: str | None) -> str:
     return (addr or name or value).strip().lower()
 
 
-def addresses(value: str | None) -> set[str]:
+@lru_cache(maxsize=65_536)
+def addresses(value: str | None) -> frozenset[str]:
     if not value:
-        return set()
+        return frozenset()
     if "@" not in value:
-        return {" ".join(part.split()).lower() for part in value.split(",") if part.strip()}
-    return {(addr or name).strip().lower() for name, addr in getaddresses([value]) if addr or name}
+        return frozenset(" ".join(part.split()).lower() for part in value.split(",") if part.strip())
+    return frozenset((addr or name).strip().lower() for name, addr in getaddresses([value]) if addr or name)
 
 
 @dataclass(frozen=True)

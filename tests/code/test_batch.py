@@ -92,3 +92,22 @@ def test_owner_messages_are_not_in_the_flagged_list(
     assert summary.scored == 26
     assert all("priya.raman" not in (entry["sender"] or "") for entry in summary.flagged)
     assert all(s["sender"] != "priya.raman@example.com" for s in summary.senders)
+
+
+@pytest.mark.parametrize(("explain", "rows_with_terms"), [("none", "none"), ("flagged", "flagged"), ("all", "all")])
+def test_which_rows_get_their_evidence(
+    tiny_trained: Settings, tiny_scorer: Scorer, tmp_path: Path, explain: str, rows_with_terms: str
+) -> None:
+    out = tmp_path / "r.csv"
+    score_inbox(write_inbox(tmp_path / "i.csv", 12), settings=tiny_trained, scorer=tiny_scorer, out=out,
+                explain=explain, quiet=True, report=io.StringIO())  # fmt: skip
+    with out.open(encoding="utf-8-sig") as handle:
+        rows = list(csv.DictReader(handle))
+    for row in rows:
+        expected = {"none": False, "all": True, "flagged": row["flagged"] == "True"}[rows_with_terms]
+        assert bool(row["top_terms"]) == expected, row
+
+
+def test_unknown_explain_mode_is_refused(tiny_trained: Settings, tiny_scorer: Scorer, tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="explain must be one of flagged, all, none"):
+        score_inbox(write_inbox(tmp_path / "i.csv", 2), settings=tiny_trained, scorer=tiny_scorer, explain="some")
