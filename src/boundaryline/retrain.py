@@ -20,6 +20,7 @@ from boundaryline.data import (
     CHANNELS,
     CORPUS_COLUMNS,
     Problem,
+    corpus_fingerprint,
     load_challenge,
     load_corpus,
     near_duplicate_pairs,
@@ -29,10 +30,10 @@ from boundaryline.data import (
     train_test_frames,
     write_corpus,
 )
-from boundaryline.evaluate import evaluate_predictions, format_report
+from boundaryline.evaluate import evaluate_predictions
 from boundaryline.feedback import FeedbackStore
 from boundaryline.settings import LABELS, Settings
-from boundaryline.train import PARAM_GRID, evaluate_model, fit_pipeline, model_card
+from boundaryline.train import PARAM_GRID, evaluate_model, fit_pipeline, save_version
 
 NEW_COLUMNS = ("text", "label")
 FEEDBACK_SOURCE = "feedback"
@@ -278,43 +279,21 @@ def retrain(
         lines.append("The corpus, the registry and the model in service are unchanged.")
         return RetrainOutcome(False, "\n".join(lines), comparison=comparison)
 
-    manifest: dict[str, Any] = {
-        "created": registry.now_iso(),
-        "labels": list(LABELS),
-        "thresholds": settings.thresholds,
-        "seed": settings.seed,
-        "search": fit.search,
-        "corpus": {
-            "rows": len(merged),
-            "challenge_rows": len(challenge),
-            "counts": {
-                "label": merged["label"].value_counts().to_dict(),
-                "split": merged["split"].value_counts().to_dict(),
-                "source": merged["source"].value_counts().to_dict(),
-            },
-            "sha256": __import__("boundaryline.data", fromlist=["corpus_fingerprint"]).corpus_fingerprint(
-                merged, challenge
-            ),
-        },
-        "metrics": {name: candidate_eval["model"][name] for name in ("test", "challenge")},
-        "retrain": {
-            "previous": current_version,
-            "new_examples": len(checked.accepted),
-            "replaced_rows": checked.replaced_ids,
-            "forced": bool(force and reasons),
-            "gate_reasons": reasons,
-            "compared_with_in_service": current_eval,
-        },
+    corpus_section = {
+        "sha256": corpus_fingerprint(merged, challenge),
+        "rows": len(merged),
+        "challenge_rows": len(challenge),
+        "counts": {c: merged[c].value_counts().sort_index().to_dict() for c in ("label", "channel", "split", "source")},
     }
-    version = registry.next_version(settings.models_dir)
-    candidate_eval.update(version=version, created=manifest["created"])
-    files: dict[str, str | bytes] = {
-        "card.md": model_card({"version": version, **manifest}),
-        "evaluation.json": json.dumps(candidate_eval, indent=2) + "\n",
-        "report.md": format_report(candidate_eval),
-        **plots,
+    retrain_section = {
+        "previous": current_version,
+        "new_examples": len(checked.accepted),
+        "replaced_rows": checked.replaced_ids,
+        "forced": bool(force and reasons),
+        "gate_reasons": reasons,
+        "compared_with_in_service": current_eval,
     }
-    registry.save_model(fit.pipeline, manifest, settings.models_dir, extra_files=files, version=version)
+    version = save_version(settings, fit, candidate_eval, plots, corpus_section, {"retrain": retrain_section})
     write_corpus(merged, settings.corpus_path, CORPUS_COLUMNS)
     registry.promote(
         settings.models_dir,

@@ -215,28 +215,40 @@ def train_and_save(
         seed=settings.seed,
         baselines=baselines,
     )
+    corpus_section = {
+        "sha256": corpus_fingerprint(corpus, challenge),
+        "rows": len(corpus),
+        "challenge_rows": len(challenge),
+        "counts": report.counts,
+        "near_duplicates": report.near_duplicates,
+    }
+    return save_version(settings, fit, evaluation, plots, corpus_section, extra_manifest)
+
+
+def save_version(
+    settings: Settings,
+    fit: FitResult,
+    evaluation: dict[str, Any],
+    plots: dict[str, bytes],
+    corpus_section: dict[str, Any],
+    extra_manifest: dict[str, Any] | None = None,
+) -> str:
+    """Write a new, unpromoted model version: joblib file, manifest, card, report, evaluation and plots."""
     manifest = {
         "created": registry.now_iso(),
         "labels": list(LABELS),
         "thresholds": settings.thresholds,
         "seed": settings.seed,
         "search": fit.search,
-        "corpus": {
-            "sha256": corpus_fingerprint(corpus, challenge),
-            "rows": len(corpus),
-            "challenge_rows": len(challenge),
-            "counts": report.counts,
-            "near_duplicates": report.near_duplicates,
-        },
+        "corpus": corpus_section,
         "metrics": {name: evaluation["model"][name] for name in ("test", "challenge")},
         **(extra_manifest or {}),
     }
-    # The card and report need the version, which save_model assigns: render them from a preview.
+    # The card and report name the version, which is fixed here and then claimed by save_model.
     version = registry.next_version(settings.models_dir)
-    preview = {"version": version, **manifest}
-    evaluation.update(version=version, created=preview["created"])
+    evaluation.update(version=version, created=manifest["created"])
     files: dict[str, str | bytes] = {
-        "card.md": model_card(preview),
+        "card.md": model_card({"version": version, **manifest}),
         "evaluation.json": json.dumps(evaluation, indent=2) + "\n",
         "report.md": format_report(evaluation),
         **plots,

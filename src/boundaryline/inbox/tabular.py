@@ -156,16 +156,8 @@ def read_jsonl(path: Path, *, text_column: str | None = None) -> Iterator[Messag
             except json.JSONDecodeError as error:
                 yield BadRecord(source, location, f"not valid JSON ({error.msg} at column {error.colno})")
                 continue
-            if not isinstance(record, dict):
-                yield BadRecord(source, location, f"expected a JSON object, found {type(record).__name__}")
-                continue
-            if columns is None or columns["text"] not in record:
-                try:
-                    columns = find_columns(list(record), text_column)
-                except ValueError as error:
-                    yield BadRecord(source, location, str(error), "text")
-                    continue
-            yield to_message(record, columns, source, location, f"{path.stem}:{number}")
+            columns, result = _from_object(record, columns, text_column, source, location, f"{path.stem}:{number}")
+            yield result
 
 
 def read_json_array(
@@ -197,16 +189,22 @@ def read_json_array(
                     source, f"record {record + 1}", f"not valid JSON ({error.msg}); the rest of the file is unreadable"
                 )
                 return
-            record += 1
-            buffer, position = buffer[end:], 0
-            location = f"record {record}"
-            if not isinstance(item, dict):
-                yield BadRecord(source, location, f"expected a JSON object, found {type(item).__name__}")
-                continue
-            if columns is None or columns["text"] not in item:
-                try:
-                    columns = find_columns(list(item), text_column)
-                except ValueError as error:
-                    yield BadRecord(source, location, str(error), "text")
-                    continue
-            yield to_message(item, columns, source, location, f"{path.stem}:{record}")
+            record, position = record + 1, end
+            columns, result = _from_object(
+                item, columns, text_column, source, f"record {record}", f"{path.stem}:{record}"
+            )
+            yield result
+
+
+def _from_object(
+    item: Any, columns: dict[str, str] | None, text_column: str | None, source: str, location: str, default_id: str
+) -> tuple[dict[str, str] | None, Message | BadRecord]:
+    """One decoded JSON value as a record; the field names are looked up again when they change."""
+    if not isinstance(item, dict):
+        return columns, BadRecord(source, location, f"expected a JSON object, found {type(item).__name__}")
+    if columns is None or columns["text"] not in item:
+        try:
+            columns = find_columns(list(item), text_column)
+        except ValueError as error:
+            return columns, BadRecord(source, location, str(error), "text")
+    return columns, to_message(item, columns, source, location, default_id)
