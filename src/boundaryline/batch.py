@@ -221,7 +221,8 @@ def score_inbox(
     owner = address(owner) if owner else infer_owner(m for m, _ in kept)
     summary.flagged = [entry for sender, entry in flagged if sender != owner]
     summary.senders = [s.to_dict() for s in summarise_senders(kept, owner=owner, concern_labels=CONCERN_LABELS)]
-    write_atomic(out.with_name(out.stem + ".summary.json"), json.dumps(summary.to_dict(), indent=2, default=str) + "\n")
+    # Compact JSON: the C encoder is ~10x faster than indent=2 on a summary listing thousands of messages.
+    write_atomic(out.with_name(out.stem + ".summary.json"), json.dumps(summary.to_dict(), default=str) + "\n")
     markdown = format_summary(summary)
     write_atomic(out.with_name(out.stem + ".summary.md"), markdown)
     print(markdown, file=report)

@@ -33,12 +33,16 @@ TEXTS = [
 ]
 
 
+@pytest.mark.parametrize("which", ["tiny_scorer", "shipped_scorer"])  # char + word features; the shipped mix
 @pytest.mark.parametrize("text", TEXTS)
 @pytest.mark.parametrize("label", LABEL_LIST)
-def test_contributions_add_up_to_the_decision_function(tiny_scorer: Scorer, text: str, label: str) -> None:
-    explanation = tiny_scorer.explain(text, label)
-    k = tiny_scorer.labels.index(label)
-    decision = tiny_scorer.pipeline.decision_function([text])[0][k]
+def test_contributions_add_up_to_the_decision_function(
+    request: pytest.FixtureRequest, which: str, text: str, label: str
+) -> None:
+    scorer: Scorer = request.getfixturevalue(which)
+    explanation = scorer.explain(text, label)
+    k = scorer.labels.index(label)
+    decision = scorer.pipeline.decision_function([text])[0][k]
     total = explanation.intercept + sum(c.weight for c in explanation.contributions)
     assert explanation.decision == pytest.approx(decision, abs=1e-9)
     assert total == pytest.approx(decision, abs=1e-9)

@@ -12,7 +12,8 @@ from boundaryline.data import load_corpus
 from boundaryline.feedback import FeedbackStore
 from boundaryline.retrain import retrain
 from boundaryline.settings import LABELS, Settings
-from boundaryline.train import QUICK_GRID, train_and_save
+from boundaryline.train import train_and_save
+from tests.conftest import TINY_GRID
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 GOOD = FIXTURES / "retrain_good.csv"
@@ -37,7 +38,7 @@ def weak_service(tiny_project: Settings) -> Settings:
     original = tiny_project.corpus_path.read_bytes()
     shifted = dict(zip(LABELS, LABELS[1:] + LABELS[:1], strict=True))
     corpus["label"] = corpus["label"].map(shifted)
-    version = train_and_save(tiny_project, corpus=corpus, grid=QUICK_GRID, baselines=False)
+    version = train_and_save(tiny_project, corpus=corpus, grid=TINY_GRID, baselines=False)
     registry.promote(tiny_project.models_dir, version, reason="weak model for the test")
     assert tiny_project.corpus_path.read_bytes() == original
     return tiny_project

@@ -8,8 +8,9 @@ from fastapi.testclient import TestClient
 from boundaryline import registry
 from boundaryline.feedback import FeedbackStore
 from boundaryline.settings import Settings, get_settings
-from boundaryline.train import QUICK_GRID, train_and_save
+from boundaryline.train import train_and_save
 from service.app import create_app
+from tests.conftest import TINY_GRID
 from tests.service.conftest import API_KEY
 
 AUTH = {"X-API-Key": API_KEY}
@@ -178,7 +179,7 @@ def test_metrics_count_requests_and_labels(client: TestClient) -> None:
 
 
 def test_a_promoted_model_is_picked_up_without_restart(client: TestClient, service_settings: Settings) -> None:
-    version = train_and_save(service_settings, grid=QUICK_GRID, baselines=False)
+    version = train_and_save(service_settings, grid=TINY_GRID, baselines=False)
     registry.promote(service_settings.models_dir, version, reason="test")
     assert client.post("/v1/model/reload").status_code == 401
     response = client.post("/v1/model/reload", headers=AUTH)
@@ -189,7 +190,7 @@ def test_a_promoted_model_is_picked_up_without_restart(client: TestClient, servi
 def test_the_pointer_is_watched(client: TestClient, service_settings: Settings) -> None:
     model = client.app.state.model  # type: ignore[attr-defined]
     model.check_seconds = 0.0
-    version = train_and_save(service_settings, grid=QUICK_GRID, baselines=False)
+    version = train_and_save(service_settings, grid=TINY_GRID, baselines=False)
     registry.promote(service_settings.models_dir, version, reason="test")
     assert client.post("/v1/score", json={"text": "hi"}).json()["model_version"] == version
 
