@@ -1,11 +1,10 @@
 import logging
 import time
-from typing import cast
 
 from fastapi import APIRouter, HTTPException, Request, status
 
 from service.deps import ScorerDep, SettingsDep
-from service.schemas import BatchScoreResponse, Label, ScoreOut, ScoreRequest, ScoreResponse, TermWeight
+from service.schemas import BatchScoreResponse, ScoreOut, ScoreRequest, ScoreResponse
 
 router = APIRouter(prefix="/score", tags=["score"])
 log = logging.getLogger("boundaryline.service")
@@ -41,17 +40,7 @@ def score(
     results = []
     for item, result in zip(items, scored, strict=True):
         http.app.state.predictions.labels(result.label, str(result.flagged).lower()).inc()
-        results.append(
-            ScoreOut(
-                id=item.id,
-                label=cast(Label, result.label),
-                scores=result.scores,
-                flagged=result.flagged,
-                explanation=[TermWeight(term=c.term, weight=c.weight) for c in result.explanation]
-                if result.explanation is not None
-                else None,
-            )
-        )
+        results.append(ScoreOut(id=item.id, **result.to_dict()))
     # Ids, lengths and labels only: message text never reaches the logs.
     log.info(
         "scored n=%d ids=%s lengths=%s labels=%s model=%s in %.1f ms",

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from boundaryline.inbox.linkedin import is_linkedin_header, read_linkedin_messages
-from boundaryline.inbox.mail import MAX_MAIL_BYTES, parse_mail, read_eml_dir, read_maildir, read_mbox
+from boundaryline.inbox.mail import read_eml, read_maildir, read_mbox
 from boundaryline.inbox.records import BadRecord, Message
 from boundaryline.inbox.tabular import read_csv, read_json_array, read_jsonl
 
@@ -72,13 +72,9 @@ def read_inbox(
         "json": lambda: read_json_array(path, text_column=text_column),
         "mbox": lambda: read_mbox(path),
         "maildir": lambda: read_maildir(path),
-        "eml": lambda: read_eml_dir(path) if path.is_dir() else _single_eml(path),
+        "eml": lambda: read_eml(path),
         "linkedin": lambda: read_linkedin_messages(path),
     }
     if fmt not in readers:
         raise ValueError(f"unknown format {fmt!r}; one of {', '.join(FORMATS)}")
     return _with_limit(readers[fmt](), max_chars)
-
-
-def _single_eml(path: Path) -> Iterator[Message | BadRecord]:
-    yield parse_mail(path.read_bytes(), str(path), path.name, max_bytes=MAX_MAIL_BYTES)

@@ -148,9 +148,12 @@ def _read_files(files: list[Path], root: Path, max_bytes: int) -> Iterator[Messa
         yield parse_mail(file.read_bytes(), str(root), file.relative_to(root).as_posix(), max_bytes=max_bytes)
 
 
-def read_eml_dir(path: Path, *, max_bytes: int = MAX_MAIL_BYTES) -> Iterator[Message | BadRecord]:
-    """Every ``.eml`` file below ``path``, in name order."""
-    yield from _read_files(sorted(p for p in path.rglob("*.eml") if p.is_file()), path, max_bytes)
+def read_eml(path: Path, *, max_bytes: int = MAX_MAIL_BYTES) -> Iterator[Message | BadRecord]:
+    """One ``.eml`` file, or every ``.eml`` file below a folder, in name order."""
+    if path.is_dir():
+        yield from _read_files(sorted(p for p in path.rglob("*.eml") if p.is_file()), path, max_bytes)
+    else:
+        yield from _read_files([path], path.parent, max_bytes)
 
 
 def read_maildir(path: Path, *, max_bytes: int = MAX_MAIL_BYTES) -> Iterator[Message | BadRecord]:
