@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -22,8 +23,11 @@ log = logging.getLogger("boundaryline.service")
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Load and verify the model once; requests share it. A bad model leaves the app up but not ready."""
-    settings = app.dependency_overrides.get(get_settings, get_settings)()
+    settings = app.state.settings = app.dependency_overrides.get(get_settings, get_settings)()
     app.state.model, app.state.model_error, app.state.feedback = None, "no model loaded", None
+    # Scoring is CPU-bound: one dedicated thread keeps it off the event loop (measured faster than
+    # FastAPI's threadpool in docs/benchmarks.md) and, under the GIL, more threads would not help.
+    app.state.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="score")
     try:
         app.state.model = CurrentModel(settings)
         log.info("serving model %s", app.state.model.get().version)
@@ -31,6 +35,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.model_error = str(error)
         log.error("no model in service: %s", error)
     yield
+    app.state.executor.shutdown(wait=True)
 
 
 def create_app() -> FastAPI:

@@ -1,4 +1,8 @@
-"""Dependencies the routes declare: settings, the model in service, the feedback store, the API key check."""
+"""Dependencies the routes declare: settings, the model in service, the feedback store, the API key check.
+
+All are ``async``: FastAPI would run a plain ``def`` dependency in its threadpool, a thread hop per
+request for what is an attribute lookup.
+"""
 
 from __future__ import annotations
 
@@ -9,12 +13,19 @@ from fastapi import Depends, Header, HTTPException, Request, status
 
 from boundaryline.feedback import FeedbackStore
 from boundaryline.predict import CurrentModel, Scorer
-from boundaryline.settings import Settings, get_settings
-
-SettingsDep = Annotated[Settings, Depends(get_settings)]
+from boundaryline.settings import Settings
 
 
-def get_current_model(request: Request) -> CurrentModel:
+async def app_settings(request: Request) -> Settings:
+    """The settings the app started with (``get_settings``, or its override in tests, read in lifespan)."""
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+SettingsDep = Annotated[Settings, Depends(app_settings)]
+
+
+async def get_current_model(request: Request) -> CurrentModel:
     model: CurrentModel | None = request.app.state.model
     if model is None:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, detail=request.app.state.model_error)
@@ -24,14 +35,14 @@ def get_current_model(request: Request) -> CurrentModel:
 CurrentModelDep = Annotated[CurrentModel, Depends(get_current_model)]
 
 
-def get_scorer(model: CurrentModelDep) -> Scorer:
+async def get_scorer(model: CurrentModelDep) -> Scorer:
     return model.get()
 
 
 ScorerDep = Annotated[Scorer, Depends(get_scorer)]
 
 
-def require_api_key(
+async def require_api_key(
     settings: SettingsDep, x_api_key: Annotated[str | None, Header(description="The service's API key.")] = None
 ) -> None:
     """Constant-time check of ``X-API-Key``; the protected routes are off when no key is configured."""
@@ -49,9 +60,9 @@ def require_api_key(
 ApiKeyDep = Depends(require_api_key)
 
 
-def get_feedback_store(request: Request, settings: SettingsDep) -> FeedbackStore:
-    store: FeedbackStore | None = getattr(request.app.state, "feedback", None)
-    if store is None or store.path != settings.feedback_path:
+async def get_feedback_store(request: Request, settings: SettingsDep) -> FeedbackStore:
+    store: FeedbackStore | None = request.app.state.feedback
+    if store is None:  # created on first use, so a service without feedback never touches the disk
         store = request.app.state.feedback = FeedbackStore(settings.feedback_path)
     return store
 

@@ -6,12 +6,12 @@ router = APIRouter(tags=["health"])
 
 
 @router.get("/healthz", response_model=Health, summary="The process is alive")
-def healthz() -> Health:
+async def healthz() -> Health:
     return Health(status="ok")
 
 
 @router.get("/readyz", response_model=Health, summary="A verified model is loaded", responses={503: {"model": Health}})
-def readyz(request: Request, response: Response) -> Health:
+async def readyz(request: Request, response: Response) -> Health:
     model = request.app.state.model
     if model is None:
         response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE

@@ -10,7 +10,7 @@ router = APIRouter(prefix="/model", tags=["model"])
 
 
 @router.get("", summary="The manifest of the model in service")
-def model_manifest(scorer: ScorerDep) -> dict[str, Any]:
+async def model_manifest(scorer: ScorerDep) -> dict[str, Any]:
     manifest = scorer.manifest
     keys = ("version", "created", "labels", "thresholds", "sklearn_version", "sha256", "search", "corpus", "retrain")
     out = {k: manifest[k] for k in keys if k in manifest}

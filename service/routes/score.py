@@ -1,5 +1,7 @@
+import asyncio
 import logging
 import time
+from functools import partial
 
 from fastapi import APIRouter, HTTPException, Request, status
 
@@ -10,7 +12,6 @@ router = APIRouter(prefix="/score", tags=["score"])
 log = logging.getLogger("boundaryline.service")
 
 
-# A plain `def`: scoring is CPU-bound, so FastAPI runs it in its threadpool and the event loop stays free.
 @router.post(
     "",
     response_model=ScoreResponse | BatchScoreResponse,
@@ -18,9 +19,10 @@ log = logging.getLogger("boundaryline.service")
     summary="Score one message or a batch",
     responses={413: {"description": "A text or the batch is over the configured limit"}},
 )
-def score(
+async def score(
     request: ScoreRequest, scorer: ScorerDep, settings: SettingsDep, http: Request
 ) -> ScoreResponse | BatchScoreResponse:
+    """Scoring runs on the app's dedicated executor thread, so the event loop keeps serving others."""
     items = request.items()
     if len(items) > settings.max_batch_messages:
         raise HTTPException(
@@ -36,7 +38,8 @@ def score(
             )
     start = time.perf_counter()
     texts = [item.text for item in items]
-    scored = scorer.score(texts, explain=[item.explain for item in items])
+    work = partial(scorer.score, texts, explain=[item.explain for item in items])
+    scored = await asyncio.get_running_loop().run_in_executor(http.app.state.executor, work)
     results = []
     for item, result in zip(items, scored, strict=True):
         http.app.state.predictions.labels(result.label, str(result.flagged).lower()).inc()

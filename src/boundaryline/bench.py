@@ -32,6 +32,11 @@ from boundaryline.files import write_atomic
 from boundaryline.predict import load_scorer
 from boundaryline.settings import Settings, get_settings
 
+# Module level, not inside comparison_app: FastAPI resolves the route annotations from these globals.
+from service.app import create_app
+from service.deps import CurrentModelDep
+from service.schemas import ScoreRequest, ScoreResponse
+
 SENDERS = [
     f"{name}@example.{tld}"
     for name in ("ana", "ben", "chen", "dara", "eli", "femi", "gus", "hana")
@@ -114,7 +119,7 @@ def bench_batch(settings: Settings, n: int, out_dir: Path) -> dict[str, Any]:
     return results
 
 
-async def _drive(url: str, bodies: list[dict[str, Any]], clients: int, seconds: float) -> dict[str, float]:
+async def _drive(url: str, path: str, bodies: list[dict[str, Any]], clients: int, seconds: float) -> dict[str, float]:
     latencies: list[float] = []
     deadline = time.perf_counter() + seconds
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
@@ -124,7 +129,7 @@ async def _drive(url: str, bodies: list[dict[str, Any]], clients: int, seconds: 
             i = offset
             while time.perf_counter() < deadline:
                 start = time.perf_counter()
-                response = await client.post("/v1/score", json=bodies[i % len(bodies)])
+                response = await client.post(path, json=bodies[i % len(bodies)])
                 latencies.append(time.perf_counter() - start)
                 response.raise_for_status()
                 i += clients
@@ -147,8 +152,24 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def comparison_app() -> Any:
+    """The service as shipped plus ``/v1/score-threadpool``: the same request, dependencies and response
+    as ``/v1/score``, but a plain ``def`` route that FastAPI runs in its threadpool, where the shipped
+    route is ``async`` and hands scoring to a dedicated executor thread. Both run in one server."""
+    app = create_app()
+
+    @app.post("/v1/score-threadpool", response_model=ScoreResponse, response_model_exclude_none=True)
+    def score_in_threadpool(request: ScoreRequest, model: CurrentModelDep) -> ScoreResponse:
+        scorer = model.get()
+        [result] = scorer.score([item.text for item in request.items()])
+        return ScoreResponse(model_version=scorer.version, **result.to_dict())
+
+    return app
+
+
 def bench_service(settings: Settings, seconds: float) -> dict[str, Any]:
-    """Single-message latency and throughput through uvicorn on loopback, at 1 and 32 clients."""
+    """Single-message latency and throughput through uvicorn on loopback, at 1 and 32 clients, for the
+    service as shipped (async route, dedicated executor) and for a threadpool variant of the route."""
     texts = load_corpus(settings)["text"].sample(500, random_state=1).tolist()
     bodies = [{"text": t} for t in texts]
     scorer = load_scorer(settings)
@@ -157,13 +178,18 @@ def bench_service(settings: Settings, seconds: float) -> dict[str, Any]:
         start = time.perf_counter()
         scorer.score([text])
         in_process.append((time.perf_counter() - start) * 1000)
+    results: dict[str, Any] = {
+        "in_process_p50_ms": statistics.median(in_process),
+        "in_process_p99_ms": float(np.percentile(in_process, 99)),
+        "seconds_per_level": seconds,
+    }
     port = _free_port()
     server = subprocess.Popen(
         [
             sys.executable,
             "-m",
             "uvicorn",
-            "service.app:create_app",
+            "boundaryline.bench:comparison_app",
             "--factory",
             "--host",
             "127.0.0.1",
@@ -184,14 +210,14 @@ def bench_service(settings: Settings, seconds: float) -> dict[str, Any]:
             time.sleep(0.1)
         else:
             raise RuntimeError("the service did not become ready in 30 s")
-        asyncio.run(_drive(url, bodies, 4, 1.0))  # warm-up
-        results: dict[str, Any] = {
-            "in_process_p50_ms": statistics.median(in_process),
-            "in_process_p99_ms": float(np.percentile(in_process, 99)),
-            "seconds_per_level": seconds,
-        }
+        for path in ("/v1/score", "/v1/score-threadpool"):
+            asyncio.run(_drive(url, path, bodies, 4, 1.0))  # warm-up
+        # Interleaved, so that drift in the machine's load hits both variants alike.
         for clients in (1, 32):
-            results[f"clients_{clients}"] = asyncio.run(_drive(url, bodies, clients, seconds))
+            for variant, path in (("shipped_executor", "/v1/score"), ("threadpool", "/v1/score-threadpool")):
+                results.setdefault(variant, {})[f"clients_{clients}"] = asyncio.run(
+                    _drive(url, path, bodies, clients, seconds)
+                )
         return results
     finally:
         server.terminate()
