@@ -40,7 +40,7 @@ PARAM_GRID: dict[str, list[Any]] = {
 # `train --quick`: one candidate, the values the full search chose for model v001.
 QUICK_GRID: dict[str, list[Any]] = {
     "tfidf__char": ["drop"],
-    "tfidf__word__ngram_range": [(1, 3)],
+    "tfidf__word__ngram_range": [(1, 2)],
     "clf__C": [100.0],
 }
 
