@@ -53,16 +53,16 @@ test: model lint ## lint, then the whole test suite (code, data, model, service,
 	$(BIN)/pytest -q --nbmake notebooks tests
 
 lint: install ## ruff (lint and format check) and mypy
-	$(BIN)/ruff check src service tests
-	$(BIN)/ruff format --check src service tests
-	$(BIN)/mypy src/boundaryline service
+	$(BIN)/ruff check src service tests benchmarks
+	$(BIN)/ruff format --check src service tests benchmarks
+	$(BIN)/mypy src/boundaryline service benchmarks
 
 format: install ## apply ruff's fixes and formatting
-	$(BIN)/ruff check --fix src service tests
-	$(BIN)/ruff format src service tests
+	$(BIN)/ruff check --fix src service tests benchmarks
+	$(BIN)/ruff format src service tests benchmarks
 
 bench: model ## benchmarks (batch scoring, service latency); results in reports/bench/
-	$(BIN)/python -m boundaryline.bench
+	$(BIN)/python -m benchmarks.bench
 
 notebook: install ## run the error-analysis notebook in place
 	$(BIN)/jupyter-execute --inplace notebooks/error-analysis.ipynb

@@ -12,10 +12,10 @@ from prometheus_client import CollectorRegistry, Counter, GCCollector, PlatformC
 from prometheus_fastapi_instrumentator import Instrumentator
 
 import boundaryline
-from boundaryline.predict import CurrentModel
 from boundaryline.registry import ModelError
-from boundaryline.settings import get_settings
+from boundaryline.settings import Settings, get_settings
 from service.routes import api_router, health
+from service.state import CurrentModel, ServiceState
 
 log = logging.getLogger("boundaryline.service")
 
@@ -23,22 +23,22 @@ log = logging.getLogger("boundaryline.service")
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Load and verify the model once; requests share it. A bad model leaves the app up but not ready."""
-    settings = app.state.settings = app.dependency_overrides.get(get_settings, get_settings)()
-    app.state.model, app.state.model_error, app.state.feedback = None, "no model loaded", None
+    state: ServiceState = app.state.service
     # Scoring is CPU-bound: one dedicated thread keeps it off the event loop (measured faster than
     # FastAPI's threadpool in docs/benchmarks.md) and, under the GIL, more threads would not help.
-    app.state.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="score")
+    state.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="score")
     try:
-        app.state.model = CurrentModel(settings)
-        log.info("serving model %s", app.state.model.get().version)
+        state.model = CurrentModel(state.settings)
+        log.info("serving model %s", state.model.get().version)
     except (ModelError, FileNotFoundError) as error:
-        app.state.model_error = str(error)
+        state.model_error = str(error)
         log.error("no model in service: %s", error)
     yield
-    app.state.executor.shutdown(wait=True)
+    state.executor.shutdown(wait=True)
 
 
-def create_app() -> FastAPI:
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The app, serving with ``settings`` (default: the process settings from the environment)."""
     app = FastAPI(
         title="boundaryline",
         version=boundaryline.__version__,
@@ -52,9 +52,10 @@ def create_app() -> FastAPI:
     registry = CollectorRegistry()
     for collector in (GCCollector, PlatformCollector, ProcessCollector):
         collector(registry=registry)
-    app.state.predictions = Counter(
+    predictions = Counter(
         "boundaryline_predictions", "Messages scored, by predicted label", ["label", "flagged"], registry=registry
     )
+    app.state.service = ServiceState(settings=settings or get_settings(), predictions=predictions)
     Instrumentator(excluded_handlers=["/metrics"], registry=registry).instrument(app).expose(
         app, include_in_schema=False
     )

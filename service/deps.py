@@ -1,4 +1,5 @@
-"""Dependencies the routes declare: settings, the model in service, the feedback store, the API key check.
+"""Dependencies the routes declare: the service state, settings, the model in service, the feedback store,
+the API key check and the text-length limit.
 
 All are ``async``: FastAPI would run a plain ``def`` dependency in its threadpool, a thread hop per
 request for what is an attribute lookup.
@@ -7,29 +8,37 @@ request for what is an attribute lookup.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterable
 from typing import Annotated
 
 from fastapi import Depends, Header, HTTPException, Request, status
 
 from boundaryline.feedback import FeedbackStore
-from boundaryline.predict import CurrentModel, Scorer
+from boundaryline.predict import Scorer
 from boundaryline.settings import Settings
+from service.state import CurrentModel, ServiceState
 
 
-async def app_settings(request: Request) -> Settings:
-    """The settings the app started with (``get_settings``, or its override in tests, read in lifespan)."""
-    settings: Settings = request.app.state.settings
-    return settings
+async def get_state(request: Request) -> ServiceState:
+    state: ServiceState = request.app.state.service
+    return state
 
 
-SettingsDep = Annotated[Settings, Depends(app_settings)]
+StateDep = Annotated[ServiceState, Depends(get_state)]
 
 
-async def get_current_model(request: Request) -> CurrentModel:
-    model: CurrentModel | None = request.app.state.model
-    if model is None:
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, detail=request.app.state.model_error)
-    return model
+async def get_settings_in_use(state: StateDep) -> Settings:
+    """The settings the app was created with."""
+    return state.settings
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings_in_use)]
+
+
+async def get_current_model(state: StateDep) -> CurrentModel:
+    if state.model is None:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, detail=state.model_error)
+    return state.model
 
 
 CurrentModelDep = Annotated[CurrentModel, Depends(get_current_model)]
@@ -60,11 +69,18 @@ async def require_api_key(
 ApiKeyDep = Depends(require_api_key)
 
 
-async def get_feedback_store(request: Request, settings: SettingsDep) -> FeedbackStore:
-    store: FeedbackStore | None = request.app.state.feedback
-    if store is None:  # created on first use, so a service without feedback never touches the disk
-        store = request.app.state.feedback = FeedbackStore(settings.feedback_path)
-    return store
+async def get_feedback_store(state: StateDep) -> FeedbackStore:
+    return state.feedback
 
 
 FeedbackStoreDep = Annotated[FeedbackStore, Depends(get_feedback_store)]
+
+
+def check_lengths(texts: Iterable[tuple[str, str]], settings: Settings) -> None:
+    """413 naming the field of the first text over ``max_text_chars``; ``texts`` are (field, text) pairs."""
+    for where, text in texts:
+        if len(text) > settings.max_text_chars:
+            raise HTTPException(
+                status.HTTP_413_CONTENT_TOO_LARGE,
+                detail=f"{where}: {len(text)} characters, the limit is {settings.max_text_chars}",
+            )

@@ -11,6 +11,7 @@ import pytest
 
 from boundaryline import registry
 from boundaryline.data import CHALLENGE_COLUMNS, write_corpus
+from boundaryline.features import char_vectoriser
 from boundaryline.predict import Scorer, load_scorer
 from boundaryline.settings import Settings
 from boundaryline.train import train_and_save
@@ -18,7 +19,7 @@ from boundaryline.train import train_and_save
 FIXTURES = Path(__file__).parent / "fixtures"
 # The tiny model keeps the character n-grams on, so the tests cover both kinds of features (the shipped
 # model may use either, as the grid search decides).
-TINY_GRID = {"tfidf__char": ["char_wb(2,5)"], "tfidf__word__ngram_range": [(1, 2)], "clf__C": [10.0]}
+TINY_GRID = {"tfidf__char": [char_vectoriser()], "tfidf__word__ngram_range": [(1, 2)], "clf__C": [10.0]}
 
 
 def make_tiny_project(root: Path) -> Settings:

@@ -3,7 +3,7 @@ import logging
 from fastapi import APIRouter, HTTPException, Response, status
 
 from boundaryline.feedback import FeedbackConflict
-from service.deps import ApiKeyDep, FeedbackStoreDep, SettingsDep
+from service.deps import ApiKeyDep, FeedbackStoreDep, SettingsDep, check_lengths
 from service.schemas import FeedbackIn, FeedbackOut
 
 router = APIRouter(prefix="/feedback", tags=["feedback"])
@@ -22,11 +22,7 @@ log = logging.getLogger("boundaryline.service")
     },
 )
 def add_feedback(body: FeedbackIn, store: FeedbackStoreDep, settings: SettingsDep, response: Response) -> FeedbackOut:
-    if len(body.text) > settings.max_text_chars:
-        raise HTTPException(
-            status.HTTP_413_CONTENT_TOO_LARGE,
-            detail=f"text: {len(body.text)} characters, the limit is {settings.max_text_chars}",
-        )
+    check_lengths([("text", body.text)], settings)
     try:
         item, created = store.add(
             body.text, body.label, id=body.id, message_id=body.message_id, channel=body.channel, note=body.note

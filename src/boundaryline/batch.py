@@ -20,17 +20,20 @@ from itertools import islice
 from pathlib import Path
 from typing import Any, Literal, TextIO
 
+import pandas as pd
 from joblib import Parallel, delayed
 from tqdm import tqdm
 
 from boundaryline.files import write_atomic
 from boundaryline.inbox import BadRecord, Message, read_inbox
-from boundaryline.predict import Score, Scorer, load_scorer
+from boundaryline.predict import Scorer, load_scorer
+from boundaryline.results import Score
 from boundaryline.senders import address, infer_owner, summarise_senders
 from boundaryline.settings import CONCERN_LABELS, LABELS, Settings
 
 CHUNK_SIZE = 1_000
 EXPLAIN_MODES = ("flagged", "all", "none")
+OUTPUT_FORMATS = ("csv", "jsonl")
 TOP_TERMS = 5
 RESULT_COLUMNS = [
     "id", "sender", "recipients", "date", "subject", "label", "flagged",
@@ -51,6 +54,12 @@ class BatchSummary:
     skipped_records: list[dict[str, Any]] = field(default_factory=list)
     flagged: list[dict[str, Any]] = field(default_factory=list)
     senders: list[dict[str, Any]] = field(default_factory=list)
+
+    def skip(self, record: BadRecord) -> None:
+        self.skipped += 1
+        self.skipped_records.append(
+            {"source": record.source, "location": record.location, "field": record.field, "reason": record.reason}
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -83,27 +92,64 @@ def result_row(message: Message, score: Score) -> dict[str, Any]:
     }
 
 
-def _chunks(records: Iterable[Message | BadRecord], size: int) -> Iterator[list[Message | BadRecord]]:
+@dataclass(frozen=True)
+class ScoreOptions:
+    """How to read an export and what to write: everything ``score_inbox`` takes besides the paths."""
+
+    fmt: str | None = None  # input format; None: detected
+    text_column: str | None = None
+    output_format: str = "csv"
+    jobs: int = 1
+    owner: str | None = None  # the inbox owner's address; None: the most frequent recipient
+    quiet: bool = False
+    explain: str = "flagged"  # which rows get their top terms: flagged, all, none
+    chunk_size: int = CHUNK_SIZE
+
+    def __post_init__(self) -> None:
+        if self.explain not in EXPLAIN_MODES:
+            raise ValueError(f"explain must be one of {', '.join(EXPLAIN_MODES)}, got {self.explain!r}")
+        if self.output_format not in OUTPUT_FORMATS:
+            raise ValueError(f"output format must be one of {', '.join(OUTPUT_FORMATS)}, got {self.output_format!r}")
+
+
+def _parts(records: Iterable[Message | BadRecord], size: int) -> Iterator[tuple[list[Message], list[BadRecord]]]:
+    """The stream in chunks of ``size`` records, each split into messages to score and bad records."""
     iterator = iter(records)
     while chunk := list(islice(iterator, size)):
-        yield chunk
+        yield [r for r in chunk if isinstance(r, Message)], [r for r in chunk if isinstance(r, BadRecord)]
+
+
+def _score_chunk(messages: list[Message], scorer: Scorer, explain: str) -> list[Score]:
+    wanted: bool | Literal["flagged"] = "flagged" if explain == "flagged" else explain == "all"
+    return scorer.score([m.text for m in messages], explain=wanted, top_k=TOP_TERMS)
 
 
 _WORKER_SCORER: dict[tuple[str, str], Scorer] = {}
 
 
-def _score_chunk(
-    chunk: list[Message], settings: Settings | None, version: str, scorer: Scorer | None, explain: str
-) -> list[Score]:
-    """Score one chunk; in a worker process the model is loaded (and verified) once, then reused."""
-    if scorer is None:
-        assert settings is not None
-        key = (str(settings.models_dir), version)
-        if key not in _WORKER_SCORER:
-            _WORKER_SCORER[key] = load_scorer(settings, version)
-        scorer = _WORKER_SCORER[key]
-    wanted: bool | Literal["flagged"] = "flagged" if explain == "flagged" else explain == "all"
-    return scorer.score([m.text for m in chunk], explain=wanted, top_k=TOP_TERMS)
+def _score_in_worker(
+    messages: list[Message], bad: list[BadRecord], settings: Settings, version: str, explain: str
+) -> tuple[list[Message], list[BadRecord], list[Score]]:
+    """One chunk in a worker process, which loads (and verifies) the model once, then reuses it."""
+    key = (str(settings.models_dir), version)
+    if key not in _WORKER_SCORER:
+        _WORKER_SCORER[key] = load_scorer(settings, version)
+    return messages, bad, _score_chunk(messages, _WORKER_SCORER[key], explain)
+
+
+def _scored(
+    records: Iterable[Message | BadRecord], settings: Settings, scorer: Scorer, options: ScoreOptions
+) -> Iterator[tuple[list[Message], list[BadRecord], list[Score]]]:
+    """Each chunk's messages, bad records and scores, in file order, on one core or several."""
+    parts = _parts(records, options.chunk_size)
+    if options.jobs == 1:
+        for messages, bad in parts:
+            yield messages, bad, _score_chunk(messages, scorer, options.explain)
+    else:
+        yield from Parallel(n_jobs=options.jobs, return_as="generator")(
+            delayed(_score_in_worker)(messages, bad, settings, scorer.version, options.explain)
+            for messages, bad in parts
+        )
 
 
 class _ResultsWriter:
@@ -141,75 +187,34 @@ def score_inbox(
     inbox: Path,
     *,
     settings: Settings,
+    options: ScoreOptions | None = None,
     scorer: Scorer | None = None,
     out: Path | None = None,
-    fmt: str | None = None,
-    text_column: str | None = None,
-    output_format: str = "csv",
-    jobs: int = 1,
-    owner: str | None = None,
-    quiet: bool = False,
-    explain: str = "flagged",
-    chunk_size: int = CHUNK_SIZE,
     report: TextIO = sys.stdout,
 ) -> BatchSummary:
-    """Score every message of ``inbox``; write results, ``*.summary.json`` and ``*.summary.md``.
-
-    ``top_terms`` (the evidence) is filled for the flagged messages (``explain="flagged"``), for every
-    message (``"all"``) or for none (``"none"``, the fastest).
-    """
-    if explain not in EXPLAIN_MODES:
-        raise ValueError(f"explain must be one of {', '.join(EXPLAIN_MODES)}, got {explain!r}")
-    if output_format not in ("csv", "jsonl"):
-        raise ValueError(f"output format must be csv or jsonl, got {output_format!r}")
+    """Score every message of ``inbox``; write results, ``*.summary.json`` and ``*.summary.md``."""
+    options = options or ScoreOptions()
     scorer = scorer or load_scorer(settings)
-    records = read_inbox(inbox, fmt=fmt, text_column=text_column, max_chars=settings.max_text_chars)
-    out = out or settings.reports_dir / f"{inbox.name}.results.{output_format}"
+    records = read_inbox(inbox, fmt=options.fmt, text_column=options.text_column, max_chars=settings.max_text_chars)
+    out = out or settings.reports_dir / f"{inbox.name}.results.{options.output_format}"
     summary = BatchSummary(inbox=str(inbox), results_file=str(out), model_version=scorer.version)
     kept: list[tuple[Message, str]] = []  # text dropped: only what the sender summary needs
     flagged: list[tuple[str, dict[str, Any]]] = []
-    writer = _ResultsWriter(out, output_format)
-    progress = tqdm(unit="msg", desc="scoring", disable=quiet or not sys.stderr.isatty(), file=sys.stderr)
-
-    def messages_only(chunk: list[Message | BadRecord]) -> list[Message]:
-        good = []
-        for record in chunk:
-            if isinstance(record, BadRecord):
-                summary.skipped += 1
-                summary.skipped_records.append(
-                    {
-                        "source": record.source,
-                        "location": record.location,
-                        "field": record.field,
-                        "reason": record.reason,
-                    }
-                )
-                print(f"skipped {record}", file=sys.stderr)
-            else:
-                good.append(record)
-        return good
-
+    writer = _ResultsWriter(out, options.output_format)
+    progress = tqdm(unit="msg", desc="scoring", disable=options.quiet or not sys.stderr.isatty(), file=sys.stderr)
     try:
-        chunks = (messages_only(chunk) for chunk in _chunks(records, chunk_size))
-        if jobs == 1:
-            scored: Iterable[tuple[list[Message], list[Score]]] = (
-                (chunk, _score_chunk(chunk, None, scorer.version, scorer, explain)) for chunk in chunks
-            )
-        else:
-            # Workers load the model themselves (once each) instead of receiving it with every chunk.
-            pairs = Parallel(n_jobs=jobs, return_as="generator")(
-                delayed(_with_chunk)(chunk, settings, scorer.version, explain) for chunk in chunks
-            )
-            scored = (pair for pair in pairs if pair is not None)
-        for chunk_messages, scores in scored:
-            for message, score in zip(chunk_messages, scores, strict=True):
+        for messages, bad, scores in _scored(records, settings, scorer, options):
+            for record in bad:
+                summary.skip(record)
+                print(f"skipped {record}", file=sys.stderr)
+            for message, score in zip(messages, scores, strict=True):
                 writer.write(result_row(message, score))
                 summary.labels[score.label] += 1
                 kept.append((replace(message, text=""), score.label))
                 if score.flagged:
                     flagged.append((address(message.sender), _flag_entry(message, score)))
-            summary.scored += len(chunk_messages)
-            progress.update(len(chunk_messages))
+            summary.scored += len(messages)
+            progress.update(len(messages))
         writer.commit()
     except BaseException:
         writer.abort()
@@ -218,7 +223,7 @@ def score_inbox(
         progress.close()
 
     # The owner's own sent messages are scored like the rest, but they are not what the summary is about.
-    owner = address(owner) if owner else infer_owner(m for m, _ in kept)
+    owner = address(options.owner) if options.owner else infer_owner(m for m, _ in kept)
     summary.flagged = [entry for sender, entry in flagged if sender != owner]
     summary.senders = [s.to_dict() for s in summarise_senders(kept, owner=owner, concern_labels=CONCERN_LABELS)]
     # Compact JSON: the C encoder is ~10x faster than indent=2 on a summary listing thousands of messages.
@@ -227,12 +232,6 @@ def score_inbox(
     write_atomic(out.with_name(out.stem + ".summary.md"), markdown)
     print(markdown, file=report)
     return summary
-
-
-def _with_chunk(
-    chunk: list[Message], settings: Settings, version: str, explain: str
-) -> tuple[list[Message], list[Score]]:
-    return chunk, _score_chunk(chunk, settings, version, None, explain)
 
 
 def _flag_entry(message: Message, score: Score) -> dict[str, Any]:
@@ -249,35 +248,51 @@ def _flag_entry(message: Message, score: Score) -> dict[str, Any]:
 
 def format_summary(summary: BatchSummary, max_rows: int = 15) -> str:
     """The human-readable summary: counts, the senders of concern, the flagged messages."""
+    counts = pd.Series({label: summary.labels.get(label, 0) for label in LABELS}, name="messages")
+    senders = pd.DataFrame(
+        [
+            {
+                "sender": s["sender"],
+                "sent": s["messages"],
+                "pestering": s["labels"].get("pestering", 0),
+                "propositions": s["labels"].get("inappropriate_proposition", 0),
+                "longest run without a reply": s["longest_unanswered_run"],
+                "shortest gap": s["shortest_gap"] or "–",
+            }
+            for s in summary.senders[:max_rows]
+        ],
+        columns=["sender", "sent", "pestering", "propositions", "longest run without a reply", "shortest gap"],
+    )
+    flagged = pd.DataFrame(
+        [
+            {
+                "date": e["date"] or "",
+                "sender": e["sender"] or "",
+                "subject": e["subject"] or "",
+                "label": e["label"],
+                "p": f"{e['probability']:.2f}",
+                "evidence": ", ".join(e["top_terms"][:3]),
+            }
+            for e in summary.flagged[: max_rows * 2]
+        ],
+        columns=["date", "sender", "subject", "label", "p", "evidence"],
+    )
     lines = [
         f"# Inbox summary: {summary.inbox}",
         "",
         f"Model {summary.model_version}. Scored {summary.scored} message(s), skipped {summary.skipped}. "
         f"Results: `{summary.results_file}`.",
         "",
-        "| label | messages |",
-        "|---|---|",
-        *(f"| {label} | {summary.labels.get(label, 0)} |" for label in LABELS),
+        counts.rename_axis("label").to_markdown(),
         "",
         "## Senders ranked by concern",
         "",
-        "| sender | sent | pestering | propositions | longest run without a reply | shortest gap |",
-        "|---|---|---|---|---|---|",
+        senders.to_markdown(index=False),
+        "",
+        f"## Flagged messages ({len(summary.flagged)})",
+        "",
+        flagged.to_markdown(index=False),
     ]
-    for sender in summary.senders[:max_rows]:
-        per_label = sender.get("labels", {})
-        lines.append(
-            f"| {sender['sender']} | {sender['messages']} | {per_label.get('pestering', 0)} "
-            f"| {per_label.get('inappropriate_proposition', 0)} | {sender.get('longest_unanswered_run', '')} "
-            f"| {sender.get('shortest_gap') or '–'} |"
-        )
-    lines += ["", f"## Flagged messages ({len(summary.flagged)})", ""]
-    lines += ["| date | sender | subject | label | p | evidence |", "|---|---|---|---|---|---|"]
-    for entry in summary.flagged[: max_rows * 2]:
-        lines.append(
-            f"| {entry['date'] or ''} | {entry['sender'] or ''} | {entry['subject'] or ''} | {entry['label']} "
-            f"| {entry['probability']:.2f} | {', '.join(entry['top_terms'][:3])} |"
-        )
     if summary.skipped:
         lines += ["", f"## Skipped records ({summary.skipped})", ""]
         lines += [f"- {r['source']}: {r['location']}: {r['reason']}" for r in summary.skipped_records[:50]]

@@ -57,7 +57,7 @@ def cmd_validate_data(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_build_corpus(args: argparse.Namespace, settings: Settings) -> int:
-    from boundaryline.data import assemble_corpus
+    from boundaryline.corpus.build import assemble_corpus
 
     corpus, challenge, dropped = assemble_corpus(settings, date_added=args.added)
     print(f"wrote {len(corpus)} corpus rows and {len(challenge)} challenge rows; dropped {dropped} duplicates")
@@ -65,7 +65,7 @@ def cmd_build_corpus(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_generate_corpus(args: argparse.Namespace, settings: Settings) -> int:
-    from boundaryline.generate import write_generated
+    from boundaryline.corpus.generate import write_generated
 
     path = settings.raw_dir / "generated_synth.jsonl"
     print(f"wrote {write_generated(path, args.per_family, settings.seed)} generated messages to {path}")
@@ -74,9 +74,15 @@ def cmd_generate_corpus(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
     from boundaryline import registry
-    from boundaryline.train import PARAM_GRID, QUICK_GRID, train_and_save
+    from boundaryline.train import PARAM_GRID, QUICK_GRID, grid_of, train_and_save
 
-    version = train_and_save(settings, grid=QUICK_GRID if args.quick else PARAM_GRID, baselines=not args.no_baselines)
+    grid = PARAM_GRID
+    if args.quick:  # the parameters of the model in service, when there is one that loads
+        try:
+            grid = grid_of(registry.load_pipeline(settings.models_dir)[0])
+        except registry.ModelError:
+            grid = QUICK_GRID
+    version = train_and_save(settings, grid=grid, baselines=not args.no_baselines)
     folder = settings.models_dir / version
     print((folder / "report.md").read_text(encoding="utf-8"))
     if not args.no_promote:
@@ -106,13 +112,10 @@ def cmd_explain(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_score(args: argparse.Namespace, settings: Settings) -> int:
-    from boundaryline.batch import score_inbox
+    from boundaryline.batch import ScoreOptions, score_inbox
 
     inbox = Path(args.inbox) if args.inbox else settings.examples_dir / "inbox.mbox"
-    summary = score_inbox(
-        inbox,
-        settings=settings,
-        out=Path(args.out) if args.out else None,
+    options = ScoreOptions(
         fmt=args.format,
         text_column=args.text_column,
         output_format=args.output_format,
@@ -121,6 +124,7 @@ def cmd_score(args: argparse.Namespace, settings: Settings) -> int:
         quiet=args.quiet,
         explain=args.explain,
     )
+    summary = score_inbox(inbox, settings=settings, options=options, out=Path(args.out) if args.out else None)
     return 1 if summary.skipped else 0
 
 

@@ -6,7 +6,7 @@ import hashlib
 import json
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from itertools import combinations
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from boundaryline.files import write_atomic
+from boundaryline.files import read_json_lines, write_atomic
 from boundaryline.settings import LABELS, Settings
 
 CHANNELS: tuple[str, ...] = ("email", "linkedin_dm", "text_message", "event_app", "chat")
@@ -134,30 +134,43 @@ def near_duplicate_pairs(
     return pairs
 
 
+def check_row(row: Mapping[str, object], where: str, columns: Sequence[str]) -> list[Problem]:
+    """The one row schema: the problems of one row (corpus, challenge set or new examples) under ``where``.
+
+    Only the ``columns`` given are checked, so new examples (text and label, an optional channel) use the
+    same rules as the corpus. An empty channel is allowed only where the column is optional.
+    """
+    problems = []
+    if not str(row.get("text", "")).strip():
+        problems.append(Problem("text", where, "empty or whitespace-only text"))
+    label = row.get("label")
+    if label not in LABELS:
+        problems.append(Problem("label", where, f"unknown label {label!r}; expected one of {LABELS}"))
+    channel = row.get("channel", "")
+    if (channel or "channel" in columns) and channel not in CHANNELS:
+        problems.append(Problem("channel", where, f"unknown channel {channel!r}; expected one of {CHANNELS}"))
+    if "scenario" in columns and not str(row.get("scenario", "")).strip():
+        problems.append(Problem("scenario", where, "empty scenario"))
+    if "split" in columns and row.get("split") not in SPLITS:
+        problems.append(Problem("split", where, f"split must be one of {SPLITS}, got {row.get('split')!r}"))
+    return problems
+
+
 def _check_rows(frame: pd.DataFrame, columns: Sequence[str], problems: list[Problem]) -> None:
-    """Per-row checks: ids, labels, channels, empty text, split values."""
+    """Per-row checks: the schema, unique ids, then ``check_row`` on every row."""
     missing = [c for c in columns if c not in frame.columns]
     for column in missing:
         problems.append(Problem("schema", "-", f"missing column {column!r}"))
     if missing:
         return
     seen: Counter[str] = Counter(frame["id"])
-    for position, row in enumerate(frame.itertuples(index=False), start=2):  # line 1 is the header
-        row_id = row.id or f"line {position}"
-        if not row.id.strip():
+    for position, row in enumerate(frame.to_dict("records"), start=2):  # line 1 is the header
+        row_id = row["id"] or f"line {position}"
+        if not row["id"].strip():
             problems.append(Problem("id", row_id, "empty id"))
-        elif seen[row.id] > 1:
-            problems.append(Problem("id", row_id, f"id used by {seen[row.id]} rows"))
-        if not str(row.text).strip():
-            problems.append(Problem("text", row_id, "empty or whitespace-only text"))
-        if row.label not in LABELS:
-            problems.append(Problem("label", row_id, f"unknown label {row.label!r}; expected one of {LABELS}"))
-        if row.channel not in CHANNELS:
-            problems.append(Problem("channel", row_id, f"unknown channel {row.channel!r}"))
-        if not str(row.scenario).strip():
-            problems.append(Problem("scenario", row_id, "empty scenario"))
-        if "split" in columns and row.split not in SPLITS:
-            problems.append(Problem("split", row_id, f"split must be one of {SPLITS}, got {row.split!r}"))
+        elif seen[row["id"]] > 1:
+            problems.append(Problem("id", row_id, f"id used by {seen[row['id']]} rows"))
+        problems.extend(check_row(row, row_id, columns))
 
 
 def _check_duplicates(frame: pd.DataFrame, problems: list[Problem]) -> None:
@@ -268,91 +281,60 @@ def today() -> str:
     return date.today().isoformat()
 
 
-def _read_raw(path: Path, required: Sequence[str]) -> list[dict[str, object]]:
-    """Rows of one authored JSON Lines file; a bad line is an error naming the file and line."""
-    rows = []
-    with path.open(encoding="utf-8") as handle:
-        for line_number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as error:
-                raise ValueError(f"{path}: line {line_number}: not valid JSON ({error.msg})") from error
-            missing = [key for key in required if key not in row]
-            if missing:
-                raise ValueError(f"{path}: line {line_number}: missing field(s) {', '.join(missing)}")
-            rows.append(row)
-    return rows
+EXAMPLE_COLUMNS: tuple[str, ...] = ("text", "label")  # required in a file of new examples
+EXAMPLE_OPTIONAL: tuple[str, ...] = ("channel", "id", "note")
 
 
-def assemble_corpus(settings: Settings, *, date_added: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame, int]:
-    """Build ``messages.csv`` and ``challenge.csv`` from ``data/raw/`` (how the shipped corpus was made).
+def read_examples(path: Path) -> pd.DataFrame:
+    """New labelled examples from CSV or JSON Lines (``text``, ``label``, optional ``channel``, ``id``, ``note``).
 
-    Rows already in the corpus keep their ``added`` date, and rows that came from elsewhere (feedback,
-    retraining files) are kept as they are. Exact duplicates and texts given two labels are dropped; a
-    near-duplicate across the split loses its test-side copy; anything near a challenge message leaves
-    the corpus, since the challenge set must stay unseen. Returns both frames and how many rows were dropped.
+    Each row keeps where it came from (``row``: "file.csv: row 3") and its provenance (``source``).
     """
-    existing = load_corpus(settings) if settings.corpus_path.exists() else pd.DataFrame(columns=CORPUS_COLUMNS)
-    added_before = dict(zip(existing["id"], existing["added"], strict=True))
-    stamp = date_added or today()
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no such file")
+    if path.suffix.lower() in (".jsonl", ".ndjson"):
+        rows, where = [], []
+        for line in read_json_lines(path):
+            if line.error is not None:
+                raise ValueError(f"{path}: line {line.number}: {line.error}")
+            if not isinstance(line.value, dict):
+                raise ValueError(f"{path}: line {line.number}: expected a JSON object")
+            rows.append(line.value)
+            where.append(f"{path.name}: line {line.number}")
+        frame = pd.DataFrame(rows)
+    else:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+        where = [f"{path.name}: row {i}" for i in range(1, len(frame) + 1)]  # data rows, header not counted
+    missing = [c for c in EXAMPLE_COLUMNS if c not in frame.columns]
+    if missing:
+        raise ValueError(f"{path}: missing column(s) {', '.join(missing)}; expected text, label")
+    for column in EXAMPLE_OPTIONAL:
+        if column not in frame.columns:
+            frame[column] = ""
+    frame = frame.fillna("").astype(str)
+    frame["row"] = where
+    frame["source"] = f"file:{path.name}"
+    return frame
 
-    challenge_rows = [
+
+def merge_examples(corpus: pd.DataFrame, accepted: pd.DataFrame, replaced_ids: Sequence[str]) -> pd.DataFrame:
+    """The corpus with ``accepted`` examples appended (training split, with provenance), replaced rows removed."""
+    rows = pd.DataFrame(
         {
-            "id": stable_id(str(r["text"]), "ch"),
-            "text": str(r["text"]).strip(),
-            "label": r["label"],
-            "channel": r["channel"],
-            "scenario": r["scenario"],
-            "edge": r["edge"],
-            "sender_role": r.get("sender_role", ""),
-            "source": "authored:challenge",
-            "added": stamp,
+            "id": [stable_id(t, "fb") for t in accepted["text"]],
+            "text": accepted["text"].str.strip(),
+            "label": accepted["label"],
+            "channel": [c or "email" for c in accepted["channel"]],
+            "scenario": [f"feedback-{s.replace(':', '-')}" for s in accepted["source"]],
+            "hard": "false",
+            "sender_role": "",
+            "source": accepted["source"].tolist(),
+            "added": today(),
+            "split": "train",
         }
-        for r in _read_raw(settings.raw_dir / "challenge.jsonl", ("text", "label", "channel", "scenario", "edge"))
-    ]
-    challenge = pd.DataFrame(challenge_rows, columns=CHALLENGE_COLUMNS).drop_duplicates("id")
-
-    rows = []
-    for path in sorted(settings.raw_dir.glob("*.jsonl")):
-        if path.name == "challenge.jsonl":
-            continue
-        kind = "generated" if path.stem.startswith("generated") else "authored"
-        for r in _read_raw(path, ("text", "label", "channel", "scenario")):
-            text = str(r["text"]).strip()
-            rows.append({
-                "id": stable_id(text), "text": text, "label": r["label"], "channel": r["channel"],
-                "scenario": r["scenario"], "hard": str(bool(r.get("hard", False))).lower(),
-                "sender_role": r.get("sender_role", ""), "source": f"{kind}:{path.stem}",
-                "split": split_for_scenario(str(r["scenario"])),
-            })  # fmt: skip
-    frame = pd.DataFrame(rows)
-    frame["added"] = [added_before.get(i, stamp) for i in frame["id"]]
-    before = len(frame)
-
-    keys = frame["text"].map(text_key)
-    labels_per_key = frame.groupby(keys)["label"].nunique()
-    frame = frame[keys.map(labels_per_key) == 1]
-    frame = frame[~frame["text"].map(text_key).duplicated()].reset_index(drop=True)
-
-    texts = frame["text"].tolist() + challenge["text"].tolist()
-    drop: set[int] = set()
-    split = frame["split"].to_numpy()
-    for i, j, _ in near_duplicate_pairs(texts):
-        if j >= len(frame):
-            if i < len(frame):
-                drop.add(i)  # a corpus row too close to a challenge message
-        elif split[i] != split[j]:
-            drop.add(i if split[i] == "test" else j)
-    frame = frame.drop(index=sorted(drop)).reset_index(drop=True)
-    dropped = before - len(frame)
-
-    kept = existing[~existing["source"].str.match(r"^(authored|generated):")]
-    corpus = pd.concat([frame, kept], ignore_index=True)[list(CORPUS_COLUMNS)]
-    write_corpus(corpus, settings.corpus_path, CORPUS_COLUMNS)
-    write_corpus(challenge, settings.challenge_path, CHALLENGE_COLUMNS)
-    return corpus, challenge, dropped
+    )
+    kept = corpus[~corpus["id"].isin(list(replaced_ids))]
+    return pd.concat([kept, rows], ignore_index=True)[list(CORPUS_COLUMNS)]
 
 
 DATASHEET_BEGIN = "<!-- counts:begin (written by `boundaryline validate-data --write-datasheet`) -->"
@@ -364,10 +346,7 @@ def datasheet_counts(corpus: pd.DataFrame, challenge: pd.DataFrame) -> str:
 
     def table(frame: pd.DataFrame, column: str, by: str = "label") -> list[str]:
         counts = pd.crosstab(frame[column], frame[by], margins=True, margins_name="total")
-        header = [column, *[str(c) for c in counts.columns]]
-        lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-        lines += ["| " + " | ".join([str(i), *[str(v) for v in row]]) + " |" for i, row in counts.iterrows()]
-        return [*lines, ""]
+        return [counts.rename_axis(index=column, columns=None).to_markdown(), ""]
 
     hard = corpus.assign(hard=corpus["hard"].map({"true": "near a boundary", "false": "clear"}))
     lines = [f"Corpus: {len(corpus)} messages; challenge set: {len(challenge)} messages.", ""]

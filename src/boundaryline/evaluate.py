@@ -1,44 +1,51 @@
-"""Metrics, baselines and plots: the evidence written next to every model.
+"""Metrics, plots and reports: the evidence written next to every model, and the gate between two models.
 
-``evaluate_predictions`` is the one place metrics are computed, for the model and the baselines alike.
+``evaluate`` is the one path: any estimator with ``predict_proba`` and ``classes_`` (the pipeline, a
+baseline, the model in service) on every frozen set, labelled through ``decide`` under given thresholds.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
+from sklearn.calibration import CalibrationDisplay, calibration_curve
 from sklearn.metrics import (
+    ConfusionMatrixDisplay,
+    PrecisionRecallDisplay,
     brier_score_loss,
     confusion_matrix,
     f1_score,
-    precision_recall_curve,
     precision_recall_fscore_support,
 )
 
-from boundaryline.predict import Scorer, decide
+from boundaryline.decision import decide
+from boundaryline.predict import Scorer
 from boundaryline.registry import current_version
-from boundaryline.settings import CONCERN_LABELS, LABELS
+from boundaryline.settings import CONCERN_LABELS, LABELS, Settings
 
-ProbaFn = Callable[[Sequence[str]], np.ndarray]
 CALIBRATION_BINS = 10
+SLICE_COLUMNS = ("channel", "hard", "edge", "kind")
+
+
+class Classifier(Protocol):
+    classes_: np.ndarray
+
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray: ...
 
 
 def expected_calibration_error(y_true: np.ndarray, proba: np.ndarray, bins: int = CALIBRATION_BINS) -> float:
     """One class's ECE: the bin-weighted gap between predicted probability and observed frequency."""
-    edges = np.linspace(0.0, 1.0, bins + 1)
-    which = np.clip(np.digitize(proba, edges[1:-1]), 0, bins - 1)
-    error = 0.0
-    for b in range(bins):
-        mask = which == b
-        if mask.any():
-            error += mask.mean() * abs(proba[mask].mean() - y_true[mask].mean())
-    return float(error)
+    observed, predicted = calibration_curve(y_true, proba, n_bins=bins)
+    counts = np.bincount(np.searchsorted(np.linspace(0.0, 1.0, bins + 1)[1:-1], proba), minlength=bins)
+    counts = counts[counts > 0]
+    return float(np.sum(counts / len(proba) * np.abs(observed - predicted)))
 
 
 def classification_metrics(truth: Sequence[str], predicted: Sequence[str]) -> dict[str, Any]:
@@ -69,8 +76,8 @@ def classification_metrics(truth: Sequence[str], predicted: Sequence[str]) -> di
 
 def calibration_metrics(truth: Sequence[str], proba: np.ndarray) -> dict[str, Any]:
     """Brier score and ECE per class (one-vs-rest)."""
-    out: dict[str, Any] = {}
     truth_arr = np.asarray(truth)
+    out: dict[str, Any] = {}
     for k, label in enumerate(LABELS):
         y = (truth_arr == label).astype(float)
         out[label] = {
@@ -84,39 +91,30 @@ def evaluate_predictions(
     frame: pd.DataFrame,
     proba: np.ndarray,
     *,
-    thresholds: dict[str, float] | None = None,
-    slices: Sequence[str] = ("channel",),
+    thresholds: Mapping[str, float] | None = None,
+    slices: Sequence[str] = SLICE_COLUMNS,
 ) -> dict[str, Any]:
     """All metrics for one set of probabilities (columns in ``LABELS`` order) on ``frame``."""
-    predicted = decide(proba, list(LABELS), thresholds or {})
-    truth = frame["label"].tolist()
-    result = classification_metrics(truth, predicted)
-    result["calibration"] = calibration_metrics(truth, proba)
+    predicted = np.asarray(decide(proba, list(LABELS), thresholds or {}))
+    truth = frame["label"].to_numpy()
+    result = classification_metrics(truth.tolist(), predicted.tolist())
+    result["calibration"] = calibration_metrics(truth.tolist(), proba)
     result["slices"] = {}
-    for column in slices:
-        if column not in frame.columns:
-            continue
-        result["slices"][column] = {
-            str(value): {
+    for column in (c for c in slices if c in frame.columns):
+        result["slices"][column] = {}
+        for value in sorted(frame[column].unique()):
+            mask = (frame[column] == value).to_numpy()
+            result["slices"][column][str(value)] = {
                 "n": int(mask.sum()),
-                "accuracy": float((np.asarray(predicted)[mask] == np.asarray(truth)[mask]).mean()),
+                "accuracy": float((predicted[mask] == truth[mask]).mean()),
                 "macro_f1": float(
-                    f1_score(
-                        np.asarray(truth)[mask],
-                        np.asarray(predicted)[mask],
-                        labels=list(LABELS),
-                        average="macro",
-                        zero_division=0,
-                    )
+                    f1_score(truth[mask], predicted[mask], labels=list(LABELS), average="macro", zero_division=0)
                 ),
             }
-            for value in sorted(frame[column].unique())
-            for mask in [(frame[column] == value).to_numpy()]
-        }
     return result
 
 
-def timed_proba(predict_proba: ProbaFn, texts: Sequence[str]) -> tuple[np.ndarray, float]:
+def timed_proba(predict_proba: Callable[[list[str]], np.ndarray], texts: Sequence[str]) -> tuple[np.ndarray, float]:
     """Probabilities and the messages per second it took to get them."""
     start = time.perf_counter()
     proba = np.asarray(predict_proba(list(texts)))
@@ -124,48 +122,105 @@ def timed_proba(predict_proba: ProbaFn, texts: Sequence[str]) -> tuple[np.ndarra
     return proba, len(texts) / elapsed if elapsed > 0 else float("inf")
 
 
-def render_plots(results: dict[str, tuple[pd.DataFrame, np.ndarray, dict[str, Any]]]) -> dict[str, bytes]:
-    """Per evaluated set, one PNG: confusion matrix, per-class precision–recall and calibration curves."""
-    import io
+def evaluate(
+    model: Classifier, sets: Mapping[str, pd.DataFrame], thresholds: Mapping[str, float] | None = None
+) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """Metrics of ``model`` on every set (and its messages/s), plus the probabilities (``LABELS`` order) for plots."""
+    order = [list(model.classes_).index(label) for label in LABELS]
+    metrics: dict[str, Any] = {"messages_per_second": {}}
+    probabilities = {}
+    for name, frame in sets.items():
+        proba, speed = timed_proba(model.predict_proba, frame["text"].tolist())
+        probabilities[name] = proba[:, order]
+        metrics[name] = evaluate_predictions(frame, probabilities[name], thresholds=thresholds)
+        metrics["messages_per_second"][name] = speed
+    return metrics, probabilities
 
+
+def set_names(metrics: Mapping[str, Any]) -> list[str]:
+    """The evaluated sets in a metrics entry (the keys holding a set's metrics, not the speeds or thresholds)."""
+    return [name for name, value in metrics.items() if isinstance(value, Mapping) and "macro_f1" in value]
+
+
+def gate(candidate: Mapping[str, Any], in_service: Mapping[str, Any], settings: Settings) -> list[str]:
+    """Why the candidate is worse than the model in service on the sets both were evaluated on (empty: it
+    may be promoted). Both must have been evaluated under the same thresholds."""
+    reasons = []
+    for name in (n for n in set_names(in_service) if n in candidate):
+        new, old = candidate[name], in_service[name]
+        drop = old["macro_f1"] - new["macro_f1"]
+        if drop > settings.gate_macro_f1_tolerance:
+            reasons.append(
+                f"{name}: macro-F1 {new['macro_f1']:.3f} vs {old['macro_f1']:.3f} in service"
+                f" (down {drop:.3f} > tolerance {settings.gate_macro_f1_tolerance})"
+            )
+        for label in LABELS:
+            new_recall, old_recall = new["per_class"][label]["recall"], old["per_class"][label]["recall"]
+            if old_recall - new_recall > settings.gate_recall_tolerance:
+                reasons.append(
+                    f"{name}: recall of {label} {new_recall:.3f} vs {old_recall:.3f} in service"
+                    f" (down {old_recall - new_recall:.3f} > tolerance {settings.gate_recall_tolerance})"
+                )
+    return reasons
+
+
+def headline(metrics: Mapping[str, Any]) -> dict[str, float]:
+    """The figures every table shows for one set."""
+    recall = {label: metrics["per_class"][label]["recall"] for label in LABELS}
+    return {
+        "macro-F1": metrics["macro_f1"],
+        "accuracy": metrics["accuracy"],
+        "recall professional": recall["professional"],
+        "recall pestering": recall["pestering"],
+        "recall proposition": recall["inappropriate_proposition"],
+        "professional flagged": metrics["professional_flag_rate"],
+    }
+
+
+def side_by_side(columns: Mapping[str, Mapping[str, Any]]) -> str:
+    """A Markdown table of the headline figures of several models (columns) on every set they share."""
+    names = [n for n in set_names(next(iter(columns.values()))) if all(n in m for m in columns.values())]
+    table = pd.DataFrame(
+        {title: {(name, k): v for name in names for k, v in headline(m[name]).items()} for title, m in columns.items()}
+    )
+    table.index.names = ["set", "metric"]
+    return table.reset_index().to_markdown(index=False, floatfmt=".3f")
+
+
+def render_plots(
+    sets: Mapping[str, pd.DataFrame],
+    probabilities: Mapping[str, np.ndarray],
+    metrics: Mapping[str, Any],
+    thresholds: Mapping[str, float],
+) -> dict[str, bytes]:
+    """Per evaluated set, one PNG: confusion matrix, per-class precision–recall and reliability curves."""
     import matplotlib
 
     matplotlib.use("Agg")  # no display on servers and CI
     import matplotlib.pyplot as plt
 
     images = {}
-    for name, (frame, proba, metrics) in results.items():
-        truth = frame["label"].to_numpy()
+    for name, frame in sets.items():
+        truth, proba = frame["label"].to_numpy(), probabilities[name]
         fig, axes = plt.subplots(1, 3, figsize=(17, 5))
-        matrix = np.array(metrics["confusion"]["matrix"])
-        axes[0].imshow(matrix, cmap="Blues")
-        axes[0].set_xticks(range(len(LABELS)), [lbl[:12] for lbl in LABELS], rotation=20)
-        axes[0].set_yticks(range(len(LABELS)), [lbl[:12] for lbl in LABELS])
-        axes[0].set_xlabel("predicted")
-        axes[0].set_ylabel("true")
-        axes[0].set_title(f"{name}: confusion (macro-F1 {metrics['macro_f1']:.3f})")
-        for (i, j), value in np.ndenumerate(matrix):
-            colour = "white" if value > matrix.max() / 2 else "black"
-            axes[0].text(j, i, str(value), ha="center", va="center", color=colour)
-        for k, label in enumerate(LABELS):
-            precision, recall, _ = precision_recall_curve(truth == label, proba[:, k])
-            axes[1].plot(recall, precision, label=label)
-            edges = np.linspace(0, 1, CALIBRATION_BINS + 1)
-            which = np.clip(np.digitize(proba[:, k], edges[1:-1]), 0, CALIBRATION_BINS - 1)
-            centres = [proba[which == b, k].mean() for b in range(CALIBRATION_BINS) if (which == b).any()]
-            observed = [(truth[which == b] == label).mean() for b in range(CALIBRATION_BINS) if (which == b).any()]
-            axes[2].plot(centres, observed, marker="o", label=label)
-        axes[1].set(
-            xlabel="recall",
-            ylabel="precision",
-            title=f"{name}: precision–recall",
-            xlim=(0, 1),
-            ylim=(0, 1.02),
+        ConfusionMatrixDisplay.from_predictions(
+            truth,
+            decide(proba, list(LABELS), thresholds),
+            labels=list(LABELS),
+            display_labels=[label[:12] for label in LABELS],
+            ax=axes[0],
+            colorbar=False,
+            cmap="Blues",
         )
-        axes[1].legend(loc="lower left")
-        axes[2].plot([0, 1], [0, 1], linestyle="--", color="grey")
-        axes[2].set(xlabel="predicted probability", ylabel="observed frequency", title=f"{name}: calibration")
-        axes[2].legend(loc="upper left")
+        axes[0].set_title(f"{name}: confusion (macro-F1 {metrics[name]['macro_f1']:.3f})")
+        for k, label in enumerate(LABELS):
+            if (truth == label).any():
+                PrecisionRecallDisplay.from_predictions(truth == label, proba[:, k], ax=axes[1], name=label)
+                CalibrationDisplay.from_predictions(
+                    truth == label, proba[:, k], n_bins=CALIBRATION_BINS, ax=axes[2], name=label
+                )
+        axes[1].set(title=f"{name}: precision–recall", xlim=(0, 1), ylim=(0, 1.02))
+        axes[2].set(title=f"{name}: reliability")
         fig.tight_layout()
         buffer = io.BytesIO()
         fig.savefig(buffer, format="png", dpi=90)
@@ -174,50 +229,31 @@ def render_plots(results: dict[str, tuple[pd.DataFrame, np.ndarray, dict[str, An
     return images
 
 
-def format_report(evaluation: dict[str, Any]) -> str:
-    """A Markdown summary of an evaluation: the model beside the baselines, then per-class detail."""
+def format_report(evaluation: Mapping[str, Any]) -> str:
+    """A Markdown summary of an evaluation: the model beside the baselines on every set, then per-class detail."""
     lines = ["# Evaluation", "", f"Model {evaluation['version']}, created {evaluation['created']}.", ""]
-    for split in ("test", "challenge"):
-        lines += [
-            f"## {split} ({evaluation['model'][split]['n']} messages)",
-            "",
-            "| model | macro-F1 | accuracy | recall professional | recall pestering | recall proposition "
-            "| professional flagged | messages/s |",
-            "|---|---|---|---|---|---|---|---|",
-        ]
-        rows = {"boundaryline (TF-IDF + LR)": evaluation["model"]} | evaluation["baselines"]
-        for name, entry in rows.items():
+    thresholds = evaluation["model"].get("thresholds") or {}
+    lines += [f"Thresholds: {json.dumps(thresholds) if thresholds else 'arg-max'}.", ""]
+    entries = {"boundaryline (TF-IDF + LR)": evaluation["model"]} | dict(evaluation.get("baselines", {}))
+    for name in set_names(evaluation["model"]):
+        metrics = evaluation["model"][name]
+        lines += [f"## {name} ({metrics['n']} messages)", ""]
+        rows: dict[str, dict[str, Any]] = {}
+        for model, entry in entries.items():
             if "error" in entry:
-                lines.append(f"| {name} | not run: {entry['error']} | | | | | | |")
-                continue
-            m = entry[split]
-            pc = m["per_class"]
-            lines.append(
-                f"| {name} | {m['macro_f1']:.3f} | {m['accuracy']:.3f} | {pc['professional']['recall']:.3f} "
-                f"| {pc['pestering']['recall']:.3f} | {pc['inappropriate_proposition']['recall']:.3f} "
-                f"| {m['professional_flag_rate']:.3f} | {entry['messages_per_second'][split]:,.0f} |"
-            )
-        m = evaluation["model"][split]
-        lines += [
-            "",
-            "| class | precision | recall | F1 | support | Brier | ECE |",
-            "|---|---|---|---|---|---|---|",
-        ]
-        for label in LABELS:
-            c, cal = m["per_class"][label], m["calibration"][label]
-            lines.append(
-                f"| {label} | {c['precision']:.3f} | {c['recall']:.3f} | {c['f1']:.3f} | {c['support']} "
-                f"| {cal['brier']:.3f} | {cal['ece']:.3f} |"
-            )
-        lines += ["", "Confusion (rows true, columns predicted; " + ", ".join(LABELS) + "):", ""]
-        lines += ["    " + " ".join(f"{v:5d}" for v in row) for row in m["confusion"]["matrix"]]
-        for column, values in m["slices"].items():
-            lines += [
-                "",
-                f"Accuracy by {column}: "
-                + "; ".join(f"{k} {v['accuracy']:.2f} (n={v['n']})" for k, v in values.items()),
-            ]
-        lines.append("")
+                rows[model] = {"macro-F1": f"not run: {entry['error']}"}
+            elif name in entry:
+                rows[model] = headline(entry[name]) | {"messages/s": f"{entry['messages_per_second'][name]:,.0f}"}
+        lines += [pd.DataFrame(rows).T.rename_axis("model").to_markdown(floatfmt=".3f"), ""]
+        detail = pd.DataFrame(
+            {label: metrics["per_class"][label] | metrics["calibration"][label] for label in LABELS}
+        ).T.rename_axis("class")
+        lines += [detail.to_markdown(floatfmt=".3f"), ""]
+        confusion = pd.DataFrame(metrics["confusion"]["matrix"], index=list(LABELS), columns=list(LABELS))
+        lines += ["Confusion (rows true, columns predicted):", "", confusion.to_markdown(), ""]
+        for column, values in metrics["slices"].items():
+            shown = "; ".join(f"{k} {v['accuracy']:.2f} (n={v['n']})" for k, v in values.items())
+            lines += [f"Accuracy by {column}: {shown}", ""]
     return "\n".join(lines)
 
 

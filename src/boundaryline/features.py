@@ -42,10 +42,18 @@ def normalise_texts(texts: Iterable[str]) -> list[str]:
     return [normalise_text(str(text)) for text in texts]
 
 
-def build_features(*, word_ngrams: tuple[int, int] = (1, 2), char_ngrams: tuple[int, int] = (2, 5)) -> FeatureUnion:
-    """Word n-grams (readable evidence) beside character n-grams (robust to typos and inflection)."""
-    word = TfidfVectorizer(
-        token_pattern=TOKEN_PATTERN, ngram_range=word_ngrams, min_df=2, sublinear_tf=True, lowercase=False
+def word_vectoriser(ngram_range: tuple[int, int] = (1, 2)) -> TfidfVectorizer:
+    """Word n-grams: the readable evidence."""
+    return TfidfVectorizer(
+        token_pattern=TOKEN_PATTERN, ngram_range=ngram_range, min_df=2, sublinear_tf=True, lowercase=False
     )
-    char = TfidfVectorizer(analyzer="char_wb", ngram_range=char_ngrams, min_df=3, sublinear_tf=True, lowercase=False)
-    return FeatureUnion([("word", word), ("char", char)])
+
+
+def char_vectoriser(ngram_range: tuple[int, int] = (2, 5)) -> TfidfVectorizer:
+    """Character n-grams within words: robust to typos, inflection and txt-speak spellings."""
+    return TfidfVectorizer(analyzer="char_wb", ngram_range=ngram_range, min_df=3, sublinear_tf=True, lowercase=False)
+
+
+def build_features() -> FeatureUnion:
+    """Word n-grams beside character n-grams; the grid search may switch the latter off (``"drop"``)."""
+    return FeatureUnion([("word", word_vectoriser()), ("char", char_vectoriser())])

@@ -1,11 +1,15 @@
-"""Small file helpers: nothing the project writes is ever half-written."""
+"""Small file helpers: nothing the project writes is ever half-written; one JSON Lines reader for every caller."""
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 
 def write_atomic(path: Path, data: str | bytes) -> None:
@@ -30,3 +34,29 @@ def sha256_file(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class JsonLine:
+    """One non-blank line of a JSON Lines file: its value, or why it could not be read."""
+
+    number: int
+    value: Any = None
+    error: str | None = None
+
+
+def read_json_lines(path: Path) -> Iterator[JsonLine]:
+    """Every non-blank line of ``path`` decoded on its own, so one bad line never hides the rest.
+
+    The callers decide what a bad line means: the corpus builder stops, the inbox reader skips and counts.
+    """
+    with path.open("rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            if not raw.strip():
+                continue
+            try:
+                yield JsonLine(number, json.loads(raw.decode("utf-8")))
+            except UnicodeDecodeError:
+                yield JsonLine(number, error="bytes that are not valid UTF-8")
+            except json.JSONDecodeError as error:
+                yield JsonLine(number, error=f"not valid JSON ({error.msg} at column {error.colno})")

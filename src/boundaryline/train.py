@@ -1,4 +1,5 @@
-"""Fit the pipeline on the training split, choose hyper-parameters by grouped CV, save a versioned model."""
+"""Fit the pipeline on the training split, choose hyper-parameters by grouped CV, evaluate on every frozen
+set beside the baselines, and save a versioned model."""
 
 from __future__ import annotations
 
@@ -9,11 +10,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
+from sklearn.base import BaseEstimator
 from sklearn.model_selection import GridSearchCV, GroupKFold
 from sklearn.pipeline import Pipeline
 
 from boundaryline import registry
-from boundaryline.baselines import EmbeddingBaseline, KeywordBaseline, MajorityBaseline
+from boundaryline.baselines import baselines as baseline_factories
 from boundaryline.data import (
     corpus_fingerprint,
     load_challenge,
@@ -22,43 +24,38 @@ from boundaryline.data import (
     validate_challenge,
     validate_corpus,
 )
-from boundaryline.evaluate import evaluate_predictions, format_report, render_plots, timed_proba
-from boundaryline.features import build_features
+from boundaryline.evaluate import evaluate, format_report, headline, render_plots, set_names
+from boundaryline.features import char_vectoriser
 from boundaryline.model import build_pipeline
 from boundaryline.settings import LABELS, Settings
 
 log = logging.getLogger(__name__)
 
 CV_FOLDS = 5
-# The search space. "tfidf__char" switches the character n-grams off ("drop") so that they are kept
-# only when they earn their cost on grouped cross-validation.
+# The search space, as scikit-learn's grid-search examples write it: estimators and values, keyed by
+# ``step__param``. "drop" switches the character n-grams off, so they stay only when they earn their cost.
 PARAM_GRID: dict[str, list[Any]] = {
-    "tfidf__char": ["char_wb(2,5)", "drop"],
+    "tfidf__char": [char_vectoriser(), "drop"],
     "tfidf__word__ngram_range": [(1, 2), (1, 3)],
     "clf__C": [1.0, 3.0, 10.0, 30.0, 100.0, 300.0],
 }
-# `train --quick`: one candidate, the values the full search chose for model v001.
-QUICK_GRID: dict[str, list[Any]] = {
-    "tfidf__char": ["drop"],
-    "tfidf__word__ngram_range": [(1, 2)],
-    "clf__C": [100.0],
-}
+# `train --quick` on a project with no model yet: one candidate.
+QUICK_GRID: dict[str, list[Any]] = {"tfidf__char": ["drop"], "tfidf__word__ngram_range": [(1, 2)], "clf__C": [100.0]}
 
 
-def _materialise(grid: Mapping[str, Sequence[Any]]) -> dict[str, list[Any]]:
-    """Turn the JSON-friendly grid into estimator parameters (the char vectoriser itself, not its name)."""
-    char = dict(build_features().transformer_list)["char"]
-    return {
-        key: [char if (key == "tfidf__char" and v != "drop") else v for v in values] for key, values in grid.items()
-    }
-
-
-def _describe(value: Any) -> Any:
+def describe(value: Any) -> Any:
+    """A grid value as JSON: estimators by their repr (changed parameters only), tuples as lists."""
     if isinstance(value, tuple):
         return list(value)
-    if hasattr(value, "get_params"):
-        return f"{value.analyzer}{value.ngram_range}"
+    if isinstance(value, BaseEstimator):
+        return repr(value)
     return value
+
+
+def grid_of(pipeline: Pipeline, grid: Mapping[str, Sequence[Any]] = PARAM_GRID) -> dict[str, list[Any]]:
+    """A one-candidate grid holding the values ``pipeline`` was fitted with (``retrain --quick``)."""
+    params = pipeline.get_params()
+    return {key: [params[key]] for key in grid}
 
 
 @dataclass
@@ -74,7 +71,7 @@ def fit_pipeline(
     folds = min(CV_FOLDS, train["scenario"].nunique())
     search = GridSearchCV(
         build_pipeline(seed=seed),
-        _materialise(grid),
+        {key: list(values) for key, values in grid.items()},
         cv=GroupKFold(n_splits=folds),
         scoring="f1_macro",
         n_jobs=n_jobs,
@@ -82,72 +79,56 @@ def fit_pipeline(
         error_score="raise",
     )
     search.fit(train["text"].tolist(), train["label"].tolist(), groups=train["scenario"].tolist())
-    chosen = {key: _describe(value) for key, value in search.best_params_.items()}
     ranked = sorted(
-        zip(search.cv_results_["params"], search.cv_results_["mean_test_score"], strict=True),
-        key=lambda item: -item[1],
+        zip(search.cv_results_["params"], search.cv_results_["mean_test_score"], strict=True), key=lambda item: -item[1]
     )
     return FitResult(
         pipeline=search.best_estimator_,
         search={
             "cv": f"GroupKFold({folds}) by scenario on the training split",
             "scoring": "f1_macro",
-            "space": {k: [_describe(v) for v in vs] for k, vs in grid.items()},
-            "chosen": chosen,
+            "space": {k: [describe(v) for v in vs] for k, vs in grid.items()},
+            "chosen": {k: describe(v) for k, v in search.best_params_.items()},
             "cv_macro_f1": float(search.best_score_),
             "candidates": [
-                {"params": {k: _describe(v) for k, v in p.items()}, "cv_macro_f1": float(s)} for p, s in ranked
+                {"params": {k: describe(v) for k, v in p.items()}, "cv_macro_f1": float(s)} for p, s in ranked
             ],
         },
     )
 
 
+def frozen_sets(corpus: pd.DataFrame, challenge: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """Every set a model is judged on and never trained on, by name."""
+    return {"test": train_test_frames(corpus)[1], "challenge": challenge}
+
+
 def evaluate_model(
     pipeline: Pipeline,
-    train: pd.DataFrame,
-    test: pd.DataFrame,
-    challenge: pd.DataFrame,
+    sets: Mapping[str, pd.DataFrame],
     *,
-    thresholds: dict[str, float],
-    seed: int,
-    baselines: bool = True,
+    thresholds: Mapping[str, float],
+    train: pd.DataFrame | None = None,
+    seed: int = 42,
 ) -> tuple[dict[str, Any], dict[str, bytes]]:
-    """Metrics for the model (and, if asked, the baselines) on the held-out split and the challenge set."""
-    order = [list(pipeline.classes_).index(label) for label in LABELS]
-    evaluation: dict[str, Any] = {"model": {"messages_per_second": {}}, "baselines": {}}
-    plot_inputs = {}
-    for name, frame in (("test", test), ("challenge", challenge)):
-        proba, speed = timed_proba(pipeline.predict_proba, frame["text"].tolist())
-        proba = proba[:, order]
-        metrics = evaluate_predictions(frame, proba, thresholds=thresholds, slices=_slices(frame))
-        evaluation["model"][name] = metrics
-        evaluation["model"]["messages_per_second"][name] = speed
-        plot_inputs[name] = (frame, proba, metrics)
-    if baselines:
-        for make in (MajorityBaseline, KeywordBaseline, lambda: EmbeddingBaseline(seed=seed)):
-            try:
-                baseline = make()
-            except RuntimeError as error:  # the optional embedding extra is not installed
-                evaluation["baselines"]["MiniLM embeddings + LR"] = {"error": str(error)}
-                continue
-            baseline.fit(train["text"].tolist(), train["label"].tolist())
-            entry: dict[str, Any] = {"messages_per_second": {}}
-            for name, frame in (("test", test), ("challenge", challenge)):
-                proba, speed = timed_proba(baseline.predict_proba, frame["text"].tolist())
-                entry[name] = evaluate_predictions(frame, proba, slices=_slices(frame))
-                entry["messages_per_second"][name] = speed
-            evaluation["baselines"][baseline.name] = entry
-    return evaluation, render_plots(plot_inputs)
+    """The model on every frozen set (and, given the training rows, the baselines fitted on them), with plots."""
+    metrics, probabilities = evaluate(pipeline, sets, thresholds)
+    evaluation: dict[str, Any] = {"model": {"thresholds": dict(thresholds), **metrics}, "baselines": {}}
+    factories = baseline_factories(seed) if train is not None else {}
+    for name, make in factories.items():
+        assert train is not None
+        try:
+            baseline = make().fit(train["text"].tolist(), train["label"].tolist())
+        except RuntimeError as error:  # the optional embedding extra is not installed
+            evaluation["baselines"][name] = {"error": str(error)}
+            continue
+        evaluation["baselines"][name] = evaluate(baseline, sets)[0]
+    return evaluation, render_plots(sets, probabilities, metrics, thresholds)
 
 
-def _slices(frame: pd.DataFrame) -> tuple[str, ...]:
-    return tuple(c for c in ("channel", "hard", "edge") if c in frame.columns)
-
-
-def model_card(manifest: dict[str, Any]) -> str:
+def model_card(manifest: Mapping[str, Any]) -> str:
     """The short model card written beside each model."""
-    test, challenge = manifest["metrics"]["test"], manifest["metrics"]["challenge"]
     counts = manifest["corpus"]["counts"]
+    metrics = pd.DataFrame({name: headline(m) for name, m in manifest["metrics"].items()}).T.rename_axis("set")
     return f"""# boundaryline model {manifest["version"]}
 
 ## Intended use
@@ -168,22 +149,34 @@ See `data/README.md` (datasheet) and `data/LABELLING.md` (labelling guide).
 ## Model
 TF-IDF ({json.dumps(manifest["search"]["chosen"])}) + multinomial logistic regression (balanced class
 weights), chosen by {manifest["search"]["cv"]} (CV macro-F1 {manifest["search"]["cv_macro_f1"]:.3f}).
-Thresholds: {manifest["thresholds"] or "arg-max"}.
+Thresholds: {json.dumps(manifest["thresholds"]) if manifest["thresholds"] else "arg-max"}.
 
 ## Metrics
-| set | macro-F1 | recall prof. | recall pest. | recall prop. | professional flagged |
-|---|---|---|---|---|---|
-| held-out test | {test["macro_f1"]:.3f} | {test["per_class"]["professional"]["recall"]:.3f} | {test["per_class"]["pestering"]["recall"]:.3f} | {test["per_class"]["inappropriate_proposition"]["recall"]:.3f} | {test["professional_flag_rate"]:.3f} |
-| challenge | {challenge["macro_f1"]:.3f} | {challenge["per_class"]["professional"]["recall"]:.3f} | {challenge["per_class"]["pestering"]["recall"]:.3f} | {challenge["per_class"]["inappropriate_proposition"]["recall"]:.3f} | {challenge["professional_flag_rate"]:.3f} |
+{metrics.to_markdown(floatfmt=".3f")}
 
 Full report: `report.md` and `evaluation.json` in this folder; plots in `plots/`.
 
 ## Limitations
-The corpus was written by the project, not collected from real inboxes: real mail differs in ways it
-cannot show. A bag of n-grams sees one message at a time, so pestering that is only visible as a pattern
-(many polite messages) is caught by the sender summary of `boundaryline score`, not by this model.
-Sarcasm, quoted text and non-English messages are weak spots.
+A bag of n-grams sees one message at a time, so pestering that is only visible as a pattern (many polite
+messages) is caught by the sender summary of `boundaryline score`, not by this model. Sarcasm, quoted text
+and non-English messages are weak spots.
 """
+
+
+def validated(corpus: pd.DataFrame, challenge: pd.DataFrame) -> dict[str, Any]:
+    """Refuse data with any problem; return the corpus's counts for the manifest."""
+    report = validate_corpus(corpus)
+    problems = report.problems + validate_challenge(challenge, corpus).problems
+    if problems:
+        listed = "\n".join(f"  {p}" for p in problems[:20])
+        raise ValueError(f"the corpus has {len(problems)} problem(s); run `boundaryline validate-data`:\n{listed}")
+    return {
+        "sha256": corpus_fingerprint(corpus, challenge),
+        "rows": len(corpus),
+        "challenge_rows": len(challenge),
+        "counts": report.counts,
+        "near_duplicates": report.near_duplicates,
+    }
 
 
 def train_and_save(
@@ -192,56 +185,40 @@ def train_and_save(
     corpus: pd.DataFrame | None = None,
     grid: Mapping[str, Sequence[Any]] = PARAM_GRID,
     baselines: bool = True,
-    extra_manifest: dict[str, Any] | None = None,
 ) -> str:
     """Validate the data, fit, evaluate and write a new (unpromoted) version; returns its name."""
     corpus = load_corpus(settings) if corpus is None else corpus
     challenge = load_challenge(settings)
-    report = validate_corpus(corpus)
-    challenge_report = validate_challenge(challenge, corpus)
-    problems = report.problems + challenge_report.problems
-    if problems:
-        listed = "\n".join(f"  {p}" for p in problems[:20])
-        raise ValueError(f"the corpus has {len(problems)} problem(s); run `boundaryline validate-data`:\n{listed}")
-    train, test = train_test_frames(corpus)
-    log.info("training on %d messages, %d held out, %d in the challenge set", len(train), len(test), len(challenge))
+    corpus_section = validated(corpus, challenge)
+    train, _ = train_test_frames(corpus)
+    sets = frozen_sets(corpus, challenge)
+    log.info("fitting on %d messages (grid search, %d-fold grouped CV)", len(train), CV_FOLDS)
     fit = fit_pipeline(train, seed=settings.seed, grid=grid)
+    log.info("evaluating on %s", ", ".join(f"{name} ({len(frame)})" for name, frame in sets.items()))
     evaluation, plots = evaluate_model(
-        fit.pipeline,
-        train,
-        test,
-        challenge,
-        thresholds=settings.thresholds,
-        seed=settings.seed,
-        baselines=baselines,
+        fit.pipeline, sets, thresholds=settings.thresholds, train=train if baselines else None, seed=settings.seed
     )
-    corpus_section = {
-        "sha256": corpus_fingerprint(corpus, challenge),
-        "rows": len(corpus),
-        "challenge_rows": len(challenge),
-        "counts": report.counts,
-        "near_duplicates": report.near_duplicates,
-    }
-    return save_version(settings, fit, evaluation, plots, corpus_section, extra_manifest)
+    return save_version(settings, fit, evaluation, plots, corpus_section)
 
 
 def save_version(
     settings: Settings,
     fit: FitResult,
     evaluation: dict[str, Any],
-    plots: dict[str, bytes],
-    corpus_section: dict[str, Any],
-    extra_manifest: dict[str, Any] | None = None,
+    plots: Mapping[str, bytes],
+    corpus_section: Mapping[str, Any],
+    extra_manifest: Mapping[str, Any] | None = None,
 ) -> str:
     """Write a new, unpromoted model version: joblib file, manifest, card, report, evaluation and plots."""
+    model = evaluation["model"]
     manifest = {
         "created": registry.now_iso(),
         "labels": list(LABELS),
-        "thresholds": settings.thresholds,
+        "thresholds": model["thresholds"],
         "seed": settings.seed,
         "search": fit.search,
-        "corpus": corpus_section,
-        "metrics": {name: evaluation["model"][name] for name in ("test", "challenge")},
+        "corpus": dict(corpus_section),
+        "metrics": {name: model[name] for name in set_names(model)},
         **(extra_manifest or {}),
     }
     # The card and report name the version, which is fixed here and then claimed by save_model.

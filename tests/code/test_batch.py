@@ -7,12 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from boundaryline.batch import RESULT_COLUMNS, score_inbox
+from boundaryline.batch import RESULT_COLUMNS, ScoreOptions, score_inbox
 from boundaryline.cli import main as cli
 from boundaryline.predict import Scorer
 from boundaryline.settings import Settings
 
 EXAMPLES = Path(__file__).parents[2] / "data" / "examples"
+QUIET = ScoreOptions(quiet=True)
 
 
 def write_inbox(path: Path, rows: int) -> Path:
@@ -31,7 +32,7 @@ def test_results_summary_and_skips(tiny_trained: Settings, tiny_scorer: Scorer, 
     inbox = write_inbox(tmp_path / "inbox.csv", 30)
     out = tmp_path / "out" / "results.csv"
     report = io.StringIO()
-    summary = score_inbox(inbox, settings=tiny_trained, scorer=tiny_scorer, out=out, quiet=True, report=report)
+    summary = score_inbox(inbox, settings=tiny_trained, options=QUIET, scorer=tiny_scorer, out=out, report=report)
     assert (summary.scored, summary.skipped) == (30, 2)
     assert [r["location"] for r in summary.skipped_records] == ["line 32", "line 33"]
     with out.open(encoding="utf-8-sig") as handle:
@@ -56,8 +57,8 @@ def test_one_core_and_two_give_the_same_output(tiny_trained: Settings, tiny_scor
     outputs = []
     for jobs in (1, 2):
         out = tmp_path / f"r{jobs}.jsonl"
-        score_inbox(inbox, settings=tiny_trained, scorer=tiny_scorer, out=out, output_format="jsonl", jobs=jobs,
-                    quiet=True, chunk_size=8, report=io.StringIO())  # fmt: skip
+        options = ScoreOptions(output_format="jsonl", jobs=jobs, quiet=True, chunk_size=8)
+        score_inbox(inbox, settings=tiny_trained, options=options, scorer=tiny_scorer, out=out, report=io.StringIO())
         outputs.append(out.read_text())
     assert outputs[0] == outputs[1]
     assert len(outputs[0].splitlines()) == 45
@@ -73,7 +74,7 @@ def test_a_failed_run_leaves_no_results_file(tiny_trained: Settings, tmp_path: P
 
     out = tmp_path / "results.csv"
     with pytest.raises(RuntimeError, match="exploded"):
-        score_inbox(write_inbox(tmp_path / "i.csv", 5), settings=tiny_trained, scorer=Broken(), out=out, quiet=True)
+        score_inbox(write_inbox(tmp_path / "i.csv", 5), settings=tiny_trained, options=QUIET, scorer=Broken(), out=out)
     assert list(tmp_path.iterdir()) == [tmp_path / "i.csv"]
 
 
@@ -87,8 +88,8 @@ def test_score_command_exit_codes(tiny_trained: Settings, tmp_path: Path, monkey
 def test_owner_messages_are_not_in_the_flagged_list(
     tiny_trained: Settings, tiny_scorer: Scorer, tmp_path: Path
 ) -> None:
-    summary = score_inbox(EXAMPLES / "inbox.mbox", settings=tiny_trained, scorer=tiny_scorer, out=tmp_path / "r.csv",
-                          quiet=True, report=io.StringIO())  # fmt: skip
+    summary = score_inbox(EXAMPLES / "inbox.mbox", settings=tiny_trained, options=QUIET, scorer=tiny_scorer,
+                          out=tmp_path / "r.csv", report=io.StringIO())  # fmt: skip
     assert summary.scored == 26
     assert all("priya.raman" not in (entry["sender"] or "") for entry in summary.flagged)
     assert all(s["sender"] != "priya.raman@example.com" for s in summary.senders)
@@ -99,8 +100,8 @@ def test_which_rows_get_their_evidence(
     tiny_trained: Settings, tiny_scorer: Scorer, tmp_path: Path, explain: str, rows_with_terms: str
 ) -> None:
     out = tmp_path / "r.csv"
-    score_inbox(write_inbox(tmp_path / "i.csv", 12), settings=tiny_trained, scorer=tiny_scorer, out=out,
-                explain=explain, quiet=True, report=io.StringIO())  # fmt: skip
+    score_inbox(write_inbox(tmp_path / "i.csv", 12), settings=tiny_trained, options=ScoreOptions(explain=explain, quiet=True),
+                scorer=tiny_scorer, out=out, report=io.StringIO())  # fmt: skip
     with out.open(encoding="utf-8-sig") as handle:
         rows = list(csv.DictReader(handle))
     for row in rows:
@@ -108,6 +109,6 @@ def test_which_rows_get_their_evidence(
         assert bool(row["top_terms"]) == expected, row
 
 
-def test_unknown_explain_mode_is_refused(tiny_trained: Settings, tiny_scorer: Scorer, tmp_path: Path) -> None:
+def test_unknown_explain_mode_is_refused() -> None:
     with pytest.raises(ValueError, match="explain must be one of flagged, all, none"):
-        score_inbox(write_inbox(tmp_path / "i.csv", 2), settings=tiny_trained, scorer=tiny_scorer, explain="some")
+        ScoreOptions(explain="some")

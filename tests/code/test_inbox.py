@@ -112,7 +112,7 @@ def test_json_array_reads_in_small_chunks(tmp_path: Path) -> None:
 
     path = tmp_path / "inbox.json"
     path.write_text(json.dumps([{"text": f"hello {i} " * 20} for i in range(50)]))
-    assert len(list(read_json_array(path, chunk_chars=64))) == 50
+    assert len(list(read_json_array(path, buf_size=64))) == 50
 
 
 def test_linkedin_export(tmp_path: Path) -> None:

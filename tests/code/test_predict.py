@@ -1,9 +1,12 @@
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.pipeline import FeatureUnion, Pipeline
 
+from boundaryline.features import char_vectoriser, word_vectoriser
 from boundaryline.model import build_pipeline
 from boundaryline.predict import Scorer, decide
+from boundaryline.registry import ModelError
 from boundaryline.settings import LABELS
 
 LABEL_LIST = list(LABELS)
@@ -91,3 +94,31 @@ def test_training_is_deterministic(tiny_trained) -> None:  # type: ignore[no-unt
     second = build_pipeline(seed=7).fit(corpus["text"], corpus["label"])
     assert np.array_equal(first[-1].coef_, second[-1].coef_)
     assert np.array_equal(first.predict_proba(TEXTS), second.predict_proba(TEXTS))
+
+
+def test_the_scorer_finds_the_steps_by_name(tiny_scorer: Scorer) -> None:
+    steps = dict(tiny_scorer.pipeline.steps)
+    renamed = Pipeline([("clean", steps["normalise"]), ("tfidf", steps["tfidf"]), ("clf", steps["clf"])])
+    with pytest.raises(ModelError, match=r"steps \['normalise', 'tfidf', 'clf'\], found \['clean', 'tfidf', 'clf'\]"):
+        Scorer(renamed, tiny_scorer.manifest)
+
+
+def test_explanations_follow_the_feature_union_whatever_its_order(tiny_trained) -> None:  # type: ignore[no-untyped-def]
+    """Columns are named from the union's own members, so reordering or dropping one cannot shift them."""
+    corpus = pd.read_csv(tiny_trained.corpus_path, dtype=str, keep_default_na=False)
+    for members in (
+        [("char", char_vectoriser()), ("word", word_vectoriser())],
+        [("word", word_vectoriser()), ("char", "drop")],
+    ):
+        pipeline = build_pipeline(tfidf=FeatureUnion(members)).fit(corpus["text"], corpus["label"])
+        scorer = Scorer(pipeline, {"version": "t"})
+        for text in TEXTS:
+            explanation = scorer.explain(text, "pestering")
+            decision = pipeline.decision_function([text])[0][scorer.labels.index("pestering")]
+            total = explanation.intercept + sum(c.weight for c in explanation.contributions)
+            assert total == pytest.approx(decision, abs=1e-9)
+
+
+def test_a_plain_string_is_refused(tiny_scorer: Scorer) -> None:
+    with pytest.raises(TypeError, match=r"score\(\[text\]\)"):
+        tiny_scorer.score("Coffee next week?")

@@ -1,5 +1,7 @@
 """The retraining loop on the tiny project: promote when better, refuse when worse, never half-done."""
 
+import json
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -58,7 +60,7 @@ def test_a_retrain_that_improves_is_promoted(weak_service: Settings) -> None:
     assert manifest["retrain"]["new_examples"] == 30
     assert manifest["retrain"]["previous"] == "v002"
     assert manifest["retrain"]["forced"] is False
-    assert "| test | macro-F1 |" in outcome.report
+    assert re.search(r"\|\s*test\s*\|\s*macro-F1\s*\|", outcome.report)
 
 
 def test_a_retrain_that_hurts_is_refused_and_changes_nothing(tiny_project: Settings) -> None:
@@ -165,3 +167,26 @@ def test_an_interrupted_retrain_leaves_everything_as_it_was(
         retrain(tiny_project, new=GOOD, from_feedback=True, quick=True, force=True)
     assert snapshot(tiny_project) == before
     assert not [p for p in tiny_project.models_dir.iterdir() if p.name.startswith(".")]
+
+
+def test_the_gate_judges_both_models_under_the_thresholds_in_force(tiny_project: Settings) -> None:
+    """The model in service carries thresholds in its manifest and none are configured: the candidate must be
+    judged under the same ones. Thresholds of 1.0 flag nothing, so both must score exactly alike."""
+    version = registry.current_version(tiny_project.models_dir)
+    assert version is not None and not tiny_project.thresholds
+    path = tiny_project.models_dir / version / registry.MANIFEST_FILE
+    manifest = json.loads(path.read_text())
+    manifest["thresholds"] = {"pestering": 1.0, "inappropriate_proposition": 1.0}
+    path.write_text(json.dumps(manifest))
+
+    outcome = retrain(tiny_project, new=GOOD, quick=True, force=True)
+    candidate = registry.read_manifest(tiny_project.models_dir, str(outcome.candidate))
+    assert candidate["thresholds"] == manifest["thresholds"]
+    in_service = candidate["retrain"]["compared_with_in_service"]
+    for name in ("test", "challenge"):
+        for label in LABELS:
+            assert (
+                candidate["metrics"][name]["per_class"][label]["recall"]
+                == in_service[name]["per_class"][label]["recall"]
+            )
+        assert candidate["metrics"][name]["professional_flag_rate"] == 0.0

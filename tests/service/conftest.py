@@ -4,7 +4,7 @@ import pytest
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
-from boundaryline.settings import Settings, get_settings
+from boundaryline.settings import Settings
 from service.app import create_app
 
 API_KEY = "test-key-123"
@@ -19,7 +19,5 @@ def service_settings(tiny_project: Settings) -> Settings:
 
 @pytest.fixture
 def client(service_settings: Settings) -> Iterator[TestClient]:
-    app = create_app()
-    app.dependency_overrides[get_settings] = lambda: service_settings
-    with TestClient(app) as test_client:  # a context manager, so the lifespan runs
+    with TestClient(create_app(service_settings)) as test_client:  # a context manager, so the lifespan runs
         yield test_client

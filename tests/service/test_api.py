@@ -7,7 +7,7 @@ from fastapi.testclient import TestClient
 
 from boundaryline import registry
 from boundaryline.feedback import FeedbackStore
-from boundaryline.settings import Settings, get_settings
+from boundaryline.settings import Settings
 from boundaryline.train import train_and_save
 from service.app import create_app
 from tests.conftest import TINY_GRID
@@ -25,9 +25,7 @@ def test_health_and_readiness(client: TestClient) -> None:
 
 
 def test_not_ready_without_a_model(tmp_path: Path) -> None:
-    app = create_app()
-    app.dependency_overrides[get_settings] = lambda: Settings(root=tmp_path)
-    with TestClient(app) as client:
+    with TestClient(create_app(Settings(root=tmp_path))) as client:
         assert client.get("/healthz").status_code == 200
         assert client.get("/readyz").status_code == 503
         response = client.post("/v1/score", json={"text": "hello"})
@@ -97,9 +95,7 @@ def test_feedback_requires_the_api_key(client: TestClient) -> None:
 
 
 def test_feedback_is_disabled_without_a_key(tiny_project: Settings) -> None:
-    app = create_app()
-    app.dependency_overrides[get_settings] = lambda: tiny_project
-    with TestClient(app) as client:
+    with TestClient(create_app(tiny_project)) as client:
         response = client.post("/v1/feedback", json={"text": "hi", "label": "professional"}, headers=AUTH)
     assert response.status_code == 503
     assert "no API key" in response.json()["detail"]
@@ -137,9 +133,7 @@ def test_feedback_validation(client: TestClient, body: dict[str, str], needle: s
 
 def test_feedback_survives_a_restart(service_settings: Settings) -> None:
     for round_ in range(2):
-        app = create_app()
-        app.dependency_overrides[get_settings] = lambda: service_settings
-        with TestClient(app) as client:
+        with TestClient(create_app(service_settings)) as client:
             response = client.post(
                 "/v1/feedback", json={"text": f"note {round_}", "label": "professional"}, headers=AUTH
             )
@@ -188,7 +182,7 @@ def test_a_promoted_model_is_picked_up_without_restart(client: TestClient, servi
 
 
 def test_the_pointer_is_watched(client: TestClient, service_settings: Settings) -> None:
-    model = client.app.state.model  # type: ignore[attr-defined]
+    model = client.app.state.service.model  # type: ignore[attr-defined]
     model.check_seconds = 0.0
     version = train_and_save(service_settings, grid=TINY_GRID, baselines=False)
     registry.promote(service_settings.models_dir, version, reason="test")

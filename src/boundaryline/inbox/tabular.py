@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import json
 import re
 from collections.abc import Iterator, Mapping
 from datetime import datetime
@@ -11,6 +10,9 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
+import ijson
+
+from boundaryline.files import read_json_lines
 from boundaryline.inbox.cleanup import html_to_text
 from boundaryline.inbox.records import BadRecord, Message
 
@@ -143,57 +145,39 @@ def read_jsonl(path: Path, *, text_column: str | None = None) -> Iterator[Messag
     """JSON Lines: one object per line; a line that is not a JSON object is reported and skipped."""
     source = str(path)
     columns: dict[str, str] | None = None
-    with path.open("rb") as handle:
-        for number, raw in enumerate(handle, start=1):
-            if not raw.strip():
-                continue
-            location = f"line {number}"
-            try:
-                record = json.loads(raw.decode("utf-8"))
-            except UnicodeDecodeError:
-                yield BadRecord(source, location, "bytes that are not valid UTF-8")
-                continue
-            except json.JSONDecodeError as error:
-                yield BadRecord(source, location, f"not valid JSON ({error.msg} at column {error.colno})")
-                continue
-            columns, result = _from_object(record, columns, text_column, source, location, f"{path.stem}:{number}")
-            yield result
+    for line in read_json_lines(path):
+        location = f"line {line.number}"
+        if line.error is not None:
+            yield BadRecord(source, location, line.error)
+            continue
+        columns, result = _from_object(line.value, columns, text_column, source, location, f"{path.stem}:{line.number}")
+        yield result
 
 
 def read_json_array(
-    path: Path, *, text_column: str | None = None, chunk_chars: int = 1 << 16
+    path: Path, *, text_column: str | None = None, buf_size: int = 1 << 16
 ) -> Iterator[Message | BadRecord]:
-    """A JSON array of objects, decoded one element at a time from a sliding buffer (not loaded whole)."""
+    """A JSON array of objects, streamed one element at a time with ``ijson`` (never loaded whole)."""
     source = str(path)
-    decoder = json.JSONDecoder()
     columns: dict[str, str] | None = None
-    with path.open(encoding="utf-8-sig", errors="surrogateescape") as handle:
-        buffer = handle.read(chunk_chars).lstrip()
-        if not buffer.startswith("["):
+    with path.open("rb") as handle:
+        start = 3 if handle.read(3) == b"\xef\xbb\xbf" else 0  # a byte-order mark from Windows tools
+        handle.seek(start)
+        if not handle.read(4096).lstrip().startswith(b"["):
             raise ValueError(f"{path}: not a JSON array (expected '[')")
-        buffer, position, record, eof = buffer[1:], 0, 0, False
-        while True:
-            while position < len(buffer) and buffer[position] in " \t\r\n,":
-                position += 1
-            if position < len(buffer) and buffer[position] == "]":
-                return
-            try:
-                item, end = decoder.raw_decode(buffer, position)
-            except json.JSONDecodeError as error:
-                if not eof:
-                    more = handle.read(chunk_chars)
-                    eof = not more
-                    buffer, position = buffer[position:] + more, 0
-                    continue
-                yield BadRecord(
-                    source, f"record {record + 1}", f"not valid JSON ({error.msg}); the rest of the file is unreadable"
+        handle.seek(start)
+        record = 0
+        try:
+            for item in ijson.items(handle, "item", use_float=True, buf_size=buf_size):
+                record += 1
+                columns, result = _from_object(
+                    item, columns, text_column, source, f"record {record}", f"{path.stem}:{record}"
                 )
-                return
-            record, position = record + 1, end
-            columns, result = _from_object(
-                item, columns, text_column, source, f"record {record}", f"{path.stem}:{record}"
+                yield result
+        except (ijson.JSONError, UnicodeDecodeError) as error:
+            yield BadRecord(
+                source, f"record {record + 1}", f"not valid JSON ({error}); the rest of the file is unreadable"
             )
-            yield result
 
 
 def _from_object(

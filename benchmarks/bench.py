@@ -1,4 +1,4 @@
-"""Benchmarks (``make bench``): batch scoring against the bare pipeline, and the HTTP service under load.
+"""Benchmarks (``make bench``, ``python -m benchmarks.bench``): batch scoring against the bare pipeline, and the HTTP service under load.
 
 Machines here are noisy, so every figure that matters is a ratio measured in the same run: our batch
 scorer against ``pipeline.predict_proba`` on the same texts, the service against in-process scoring.
@@ -78,7 +78,7 @@ def _peak_rss_mb_of(command: list[str]) -> tuple[float, float]:
 
 def bench_batch(settings: Settings, n: int, out_dir: Path) -> dict[str, Any]:
     """messages/s of ``boundaryline score`` vs ``predict_proba`` on the same texts; peak memory."""
-    from boundaryline.batch import score_inbox
+    from boundaryline.batch import ScoreOptions, score_inbox
 
     texts = load_corpus(settings)["text"].tolist()
     inbox = out_dir / f"inbox-{n}.csv"
@@ -98,11 +98,9 @@ def bench_batch(settings: Settings, n: int, out_dir: Path) -> dict[str, Any]:
         summary = score_inbox(
             inbox,
             settings=settings,
+            options=ScoreOptions(jobs=jobs, explain=explain, quiet=True),
             scorer=scorer,
             out=out_dir / f"results-{jobs}-{explain}.csv",
-            jobs=jobs,
-            explain=explain,
-            quiet=True,
             report=io.StringIO(),
         )
         rate = summary.scored / (time.perf_counter() - start)
@@ -189,7 +187,7 @@ def bench_service(settings: Settings, seconds: float) -> dict[str, Any]:
             sys.executable,
             "-m",
             "uvicorn",
-            "boundaryline.bench:comparison_app",
+            "benchmarks.bench:comparison_app",
             "--factory",
             "--host",
             "127.0.0.1",
@@ -198,6 +196,7 @@ def bench_service(settings: Settings, seconds: float) -> dict[str, Any]:
             "--log-level",
             "warning",
         ],
+        cwd=settings.root,  # so that `benchmarks` is importable in the server process
     )
     url = f"http://127.0.0.1:{port}"
     try:

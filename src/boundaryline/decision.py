@@ -1,0 +1,39 @@
+"""The decision policy: per-class probabilities to a label, under the thresholds in force.
+
+Every entry point (API, CLI, batch, evaluation, the retraining gate) labels through ``decide``, with the
+thresholds ``thresholds_in_force`` names, so two models are never compared under different rules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from boundaryline.settings import CONCERN_LABELS
+
+
+def decide(probabilities: np.ndarray, labels: Sequence[str], thresholds: Mapping[str, float]) -> list[str]:
+    """The label of each row.
+
+    A concern class qualifies when its probability reaches its threshold, or, without a threshold, when
+    it is the arg-max. The most probable qualifying concern class is the label; when none qualifies, the
+    message is ``professional``. With no thresholds this is exactly the arg-max. A low threshold
+    (``{"inappropriate_proposition": 0.35}``) flags more; a high one (``0.8``) flags only confident calls.
+    """
+    chosen = probabilities.argmax(axis=1)
+    qualifies = np.zeros(probabilities.shape, dtype=bool)
+    for k, label in enumerate(labels):
+        if label in CONCERN_LABELS:
+            limit = thresholds.get(label)
+            qualifies[:, k] = probabilities[:, k] >= limit if limit is not None else chosen == k
+    best = np.where(qualifies, probabilities, -1.0).argmax(axis=1)
+    fallback = next(k for k, label in enumerate(labels) if label not in CONCERN_LABELS)
+    return [labels[k] for k in np.where(qualifies.any(axis=1), best, fallback)]
+
+
+def thresholds_in_force(configured: Mapping[str, float], manifest: Mapping[str, Any]) -> dict[str, float]:
+    """The thresholds a model is used with: the configured ones (``BOUNDARYLINE_THRESHOLDS``) when any
+    are set, else the ones recorded in the model's manifest, else none (arg-max)."""
+    return dict(configured or manifest.get("thresholds") or {})
