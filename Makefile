@@ -14,7 +14,7 @@ OUT ?=
 NEW ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install model validate train train-quick score serve test lint format bench retrain notebook clean
+.PHONY: help install model validate train train-quick score serve test lint format bench study retrain notebook clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-12s %s\n", $$1, $$2}'
@@ -63,6 +63,10 @@ format: install ## apply ruff's fixes and formatting
 
 bench: model ## benchmarks (batch scoring, service latency); results in reports/bench/
 	$(BIN)/python -m benchmarks.bench
+
+study: install ## the model-selection and mail-parser studies behind docs/model-selection.md (~20 min)
+	$(BIN)/python -m benchmarks.mail_parsers
+	$(BIN)/python -m benchmarks.model_selection
 
 notebook: install ## run the error-analysis notebook in place
 	$(BIN)/jupyter-execute --inplace notebooks/error-analysis.ipynb

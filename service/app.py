@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import logging
+import sys
+import traceback
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
+from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
 from prometheus_client import CollectorRegistry, Counter, GCCollector, PlatformCollector, ProcessCollector
 from prometheus_fastapi_instrumentator import Instrumentator
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import boundaryline
-from boundaryline.registry import ModelError
-from boundaryline.settings import Settings, get_settings
+from boundaryline.settings import Settings, SettingsProblem, get_settings
 from service.routes import api_router, health
 from service.state import CurrentModel, ServiceState
 
@@ -22,19 +27,77 @@ log = logging.getLogger("boundaryline.service")
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Load and verify the model once; requests share it. A bad model leaves the app up but not ready."""
+    """Load and verify the model once; requests share it. No loadable model leaves the app up but not ready."""
     state: ServiceState = app.state.service
     # Scoring is CPU-bound: one dedicated thread keeps it off the event loop (measured faster than
     # FastAPI's threadpool in docs/benchmarks.md) and, under the GIL, more threads would not help.
     state.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="score")
-    try:
-        state.model = CurrentModel(state.settings)
-        log.info("serving model %s", state.model.get().version)
-    except (ModelError, FileNotFoundError) as error:
-        state.model_error = str(error)
-        log.error("no model in service: %s", error)
+    state.model = CurrentModel(state.settings)
+    scorer = state.model.get()
+    if scorer is not None:
+        log.info("serving model %s", scorer.version)
     yield
     state.executor.shutdown(wait=True)
+
+
+class ErrorBoundary:
+    """Any error a route did not turn into an HTTP answer becomes a plain 500, logged by its type and the line
+    that raised it. Never the exception's message or a traceback: either may quote the request, and message
+    text never reaches the logs."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watch(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watch)
+        except Exception as error:
+            frame = traceback.extract_tb(error.__traceback__)[-1]
+            log.error(
+                "internal error on %s %s: %s at %s:%d in %s",
+                scope["method"], scope["path"], type(error).__name__, frame.filename, frame.lineno or 0, frame.name,
+            )  # fmt: skip
+            if not started:
+                await JSONResponse({"detail": "internal error"}, status_code=500)(scope, receive, send)
+
+
+async def validation_error(request: Request, error: Exception) -> JSONResponse:
+    """422 naming every bad field and why, without echoing what was sent (it may be a private message, or a
+    value JSON cannot even encode, such as NaN)."""
+    assert isinstance(error, RequestValidationError)
+    detail = [{"type": e["type"], "loc": list(e["loc"]), "msg": e["msg"]} for e in error.errors()]
+    return JSONResponse({"detail": detail}, status_code=422)
+
+
+def document_limits(app: FastAPI, settings: Settings) -> None:
+    """The OpenAPI document states the limits in force (they are settings, so not in the static schemas):
+    the longest text and the most messages a call may carry, which the server answers with a 413."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schemas = build()["components"]["schemas"]
+            texts = [
+                schemas["MessageIn"]["properties"]["text"],
+                schemas["FeedbackIn"]["properties"]["text"],
+                schemas["ScoreRequest"]["properties"]["text"]["anyOf"][0],
+            ]
+            for text in texts:
+                text["maxLength"] = settings.max_text_chars
+            schemas["ScoreRequest"]["properties"]["messages"]["anyOf"][0]["maxItems"] = settings.max_batch_messages
+        return app.openapi_schema or build()
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -47,6 +110,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.include_router(health.router)
     app.include_router(api_router)
+    app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_middleware(ErrorBoundary)
     # Request counts and latency histograms per route at /metrics, plus the predicted-label counter.
     # Each app gets its own registry, so several apps in one process (tests) never share counters.
     registry = CollectorRegistry()
@@ -55,7 +120,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     predictions = Counter(
         "boundaryline_predictions", "Messages scored, by predicted label", ["label", "flagged"], registry=registry
     )
-    app.state.service = ServiceState(settings=settings or get_settings(), predictions=predictions)
+    try:
+        settings = settings or get_settings()
+    except SettingsProblem as problem:  # refuse to start, in one line (an empty API key, a bad threshold…)
+        print(f"boundaryline service: {problem}", file=sys.stderr)
+        raise SystemExit(2) from None
+    app.state.service = ServiceState(settings=settings, predictions=predictions)
+    document_limits(app, settings)
     Instrumentator(excluded_handlers=["/metrics"], registry=registry).instrument(app).expose(
         app, include_in_schema=False
     )

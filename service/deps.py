@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterable
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Header, HTTPException, Request, status
 
 from boundaryline.feedback import FeedbackStore
 from boundaryline.predict import Scorer
 from boundaryline.settings import Settings
+from service.schemas import ErrorOut
 from service.state import CurrentModel, ServiceState
 
 
@@ -36,8 +37,6 @@ SettingsDep = Annotated[Settings, Depends(get_settings_in_use)]
 
 
 async def get_current_model(state: StateDep) -> CurrentModel:
-    if state.model is None:
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, detail=state.model_error)
     return state.model
 
 
@@ -45,7 +44,11 @@ CurrentModelDep = Annotated[CurrentModel, Depends(get_current_model)]
 
 
 async def get_scorer(model: CurrentModelDep) -> Scorer:
-    return model.get()
+    """The scorer in service; 503 with the reason while no model could be loaded."""
+    scorer = model.get()
+    if scorer is None:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, detail=f"no model in service: {model.problem}")
+    return scorer
 
 
 ScorerDep = Annotated[Scorer, Depends(get_scorer)]
@@ -67,6 +70,14 @@ async def require_api_key(
 
 
 ApiKeyDep = Depends(require_api_key)
+# The answers a key-protected route can give besides its own, for its OpenAPI entry.
+API_KEY_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorOut, "description": "Missing or wrong X-API-Key"},
+    503: {"model": ErrorOut, "description": "No API key is configured (the route is off), or no model is in service"},
+}
+TEXT_LIMIT_RESPONSES: dict[int | str, dict[str, Any]] = {
+    413: {"model": ErrorOut, "description": "A text (or the batch) is over the configured limit; the field is named"},
+}
 
 
 async def get_feedback_store(state: StateDep) -> FeedbackStore:

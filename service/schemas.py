@@ -1,51 +1,70 @@
-"""Request and response bodies of the HTTP API."""
+"""Request and response bodies of the HTTP API.
+
+Every string a client sends must be valid Unicode (a lone surrogate such as ``\\ud800`` is refused with a
+422, not passed on to the model, the log or the feedback store); message texts must hold a non-space
+character. The OpenAPI document states both (``minLength``, ``pattern``) and that a score request has
+exactly one of ``text`` and ``messages``.
+"""
 
 from __future__ import annotations
 
-from typing import Literal
+import re
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 Label = Literal["professional", "pestering", "inappropriate_proposition"]
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
-def _not_blank(value: str) -> str:
-    if not value.strip():
-        raise ValueError("must not be empty or only white space")
+def _valid_unicode(value: str) -> str:
+    if _SURROGATE.search(value):
+        raise ValueError("not valid Unicode: holds a lone surrogate (an unpaired \\ud800-\\udfff escape)")
     return value
+
+
+# Constraints first, then the check: pydantic leaves them out of the OpenAPI document the other way round.
+# A message text: valid Unicode with at least one character that is not white space.
+Text = Annotated[
+    str,
+    Field(min_length=1, pattern=r"\S", description="The message text, as received."),
+    AfterValidator(_valid_unicode),
+]
+ClientId = Annotated[str, Field(max_length=200), AfterValidator(_valid_unicode)]
 
 
 class MessageIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    text: str = Field(description="The message text, as received.")
-    id: str | None = Field(default=None, max_length=200, description="Your id for the message, echoed back.")
+    text: Text
+    id: ClientId | None = Field(default=None, description="Your id for the message, echoed back.")
     explain: bool = Field(default=False, description="Include the terms that drove the score.")
-
-    _text = field_validator("text")(_not_blank)
 
 
 class ScoreRequest(BaseModel):
-    """Either one message (``text``, ``id``, ``explain``) or a batch (``messages``), not both."""
+    """Either one message (``text``, ``id``, ``explain``) or a batch (``messages``), never both."""
 
     model_config = ConfigDict(
         extra="forbid",
-        json_schema_extra={"examples": [{"text": "Coffee next week to talk about the data team?", "explain": True}]},
+        json_schema_extra={
+            # exactly one of the two holds a value (the other is absent or null)
+            "oneOf": [
+                {"required": ["text"], "properties": {"text": {"type": "string"}, "messages": {"type": "null"}}},
+                {"required": ["messages"], "properties": {"messages": {"type": "array"}, "text": {"type": "null"}}},
+            ],
+            "examples": [{"text": "Coffee next week to talk about the data team?", "explain": True}],
+        },
     )
 
-    text: str | None = None
-    id: str | None = Field(default=None, max_length=200)
+    text: Text | None = None
+    id: ClientId | None = None
     explain: bool = False
-    messages: list[MessageIn] | None = None
-
-    _text = field_validator("text")(lambda v: v if v is None else _not_blank(v))
+    messages: list[MessageIn] | None = Field(default=None, min_length=1)
 
     @model_validator(mode="after")
     def _one_or_many(self) -> ScoreRequest:
         if (self.text is None) == (self.messages is None):
             raise ValueError("send either `text` (one message) or `messages` (a batch), not both or neither")
-        if self.messages is not None and not self.messages:
-            raise ValueError("`messages` must hold at least one message")
         return self
 
     def items(self) -> list[MessageIn]:
@@ -80,14 +99,12 @@ class BatchScoreResponse(BaseModel):
 class FeedbackIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    text: str = Field(description="The message text.")
+    text: Text
     label: Label = Field(description="The correct label, by data/LABELLING.md.")
-    id: str | None = Field(default=None, max_length=200, description="Your id; sending it again is a no-op.")
-    message_id: str | None = Field(default=None, max_length=200, description="The id of the scored message.")
+    id: ClientId | None = Field(default=None, description="Your id; sending it again is a no-op.")
+    message_id: ClientId | None = Field(default=None, description="The id of the scored message.")
     channel: Literal["email", "linkedin_dm", "text_message", "event_app", "chat"] | None = None
-    note: str | None = Field(default=None, max_length=2000)
-
-    _text = field_validator("text")(_not_blank)
+    note: Annotated[str, Field(max_length=2000), AfterValidator(_valid_unicode)] | None = None
 
 
 class FeedbackOut(BaseModel):
@@ -97,10 +114,19 @@ class FeedbackOut(BaseModel):
 
 
 class ReloadOut(BaseModel):
-    previous: str
+    previous: str | None
     current: str
 
 
 class Health(BaseModel):
     status: str
     model_version: str | None = None
+    problem: str | None = Field(
+        default=None, description="Why the model in service is not the one `models/current` names."
+    )
+
+
+class ErrorOut(BaseModel):
+    """Every error: ``detail`` says what was wrong and where (a field path for a 422)."""
+
+    detail: str | list[dict[str, object]]

@@ -24,7 +24,8 @@ TINY_GRID = {"tfidf__char": [char_vectoriser()], "tfidf__word__ngram_range": [(1
 
 def make_tiny_project(root: Path) -> Settings:
     """A project folder holding the 45-message fixture corpus and a challenge set made from it."""
-    settings = Settings(root=root, feedback_db=root / "feedback.sqlite3")
+    # Arg-max labels, so the tests can compare labels with the bare pipeline's probabilities.
+    settings = Settings(root=root, feedback_db=root / "feedback.sqlite3", threshold_target_flag_rate=None)
     settings.corpus_path.parent.mkdir(parents=True, exist_ok=True)
     shutil.copy(FIXTURES / "tiny_corpus.csv", settings.corpus_path)
     challenge = pd.read_csv(FIXTURES / "tiny_challenge.csv", dtype=str, keep_default_na=False)
@@ -45,7 +46,7 @@ def tiny_trained(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 def tiny_project(tiny_trained: Settings, tmp_path: Path) -> Settings:
     """A private copy of the trained tiny project, for tests that change the corpus or the registry."""
     shutil.copytree(tiny_trained.root, tmp_path, dirs_exist_ok=True)
-    return Settings(root=tmp_path, feedback_db=tmp_path / "feedback.sqlite3")
+    return Settings(root=tmp_path, feedback_db=tmp_path / "feedback.sqlite3", threshold_target_flag_rate=None)
 
 
 @pytest.fixture(scope="session")

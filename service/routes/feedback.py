@@ -3,8 +3,15 @@ import logging
 from fastapi import APIRouter, HTTPException, Response, status
 
 from boundaryline.feedback import FeedbackConflict
-from service.deps import ApiKeyDep, FeedbackStoreDep, SettingsDep, check_lengths
-from service.schemas import FeedbackIn, FeedbackOut
+from service.deps import (
+    API_KEY_RESPONSES,
+    TEXT_LIMIT_RESPONSES,
+    ApiKeyDep,
+    FeedbackStoreDep,
+    SettingsDep,
+    check_lengths,
+)
+from service.schemas import ErrorOut, FeedbackIn, FeedbackOut
 
 router = APIRouter(prefix="/feedback", tags=["feedback"])
 log = logging.getLogger("boundaryline.service")
@@ -17,8 +24,10 @@ log = logging.getLogger("boundaryline.service")
     dependencies=[ApiKeyDep],
     summary="Keep a correctly labelled example for retraining",
     responses={
-        200: {"description": "Already stored under this id"},
-        409: {"description": "Id re-used for another example"},
+        200: {"model": FeedbackOut, "description": "Already stored under this id"},
+        409: {"model": ErrorOut, "description": "Id re-used for another example"},
+        **API_KEY_RESPONSES,
+        **TEXT_LIMIT_RESPONSES,
     },
 )
 def add_feedback(body: FeedbackIn, store: FeedbackStoreDep, settings: SettingsDep, response: Response) -> FeedbackOut:
@@ -32,4 +41,4 @@ def add_feedback(body: FeedbackIn, store: FeedbackStoreDep, settings: SettingsDe
     if not created:
         response.status_code = status.HTTP_200_OK
     log.info("feedback id=%s label=%s length=%d created=%s", item.id, item.label, len(item.text), created)
-    return FeedbackOut(id=item.id, created=created, label=item.label)  # type: ignore[arg-type]
+    return FeedbackOut.model_validate({"id": item.id, "created": created, "label": item.label})

@@ -1,6 +1,6 @@
 from fastapi import APIRouter, Response, status
 
-from service.deps import StateDep
+from service.deps import CurrentModelDep
 from service.schemas import Health
 
 router = APIRouter(tags=["health"])
@@ -11,9 +11,17 @@ async def healthz() -> Health:
     return Health(status="ok")
 
 
-@router.get("/readyz", response_model=Health, summary="A verified model is loaded", responses={503: {"model": Health}})
-async def readyz(state: StateDep, response: Response) -> Health:
-    if state.model is None:
+@router.get(
+    "/readyz",
+    response_model=Health,
+    response_model_exclude_none=True,
+    summary="A verified model is in service",
+    responses={503: {"model": Health, "description": "No model could be loaded (the reason is in `problem`)"}},
+)
+async def readyz(model: CurrentModelDep, response: Response) -> Health:
+    scorer = model.get()
+    if scorer is None:
         response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-        return Health(status=f"not ready: {state.model_error}")
-    return Health(status="ready", model_version=state.model.get().version)
+        return Health(status="not ready", problem=model.problem)
+    # Ready, possibly on the last good model while models/current names one that cannot be loaded.
+    return Health(status="ready", model_version=scorer.version, problem=model.problem)

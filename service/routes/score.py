@@ -5,8 +5,8 @@ from functools import partial
 
 from fastapi import APIRouter, HTTPException, status
 
-from service.deps import ScorerDep, SettingsDep, StateDep, check_lengths
-from service.schemas import BatchScoreResponse, ScoreOut, ScoreRequest, ScoreResponse
+from service.deps import TEXT_LIMIT_RESPONSES, ScorerDep, SettingsDep, StateDep, check_lengths
+from service.schemas import BatchScoreResponse, ErrorOut, ScoreOut, ScoreRequest, ScoreResponse
 
 router = APIRouter(prefix="/score", tags=["score"])
 log = logging.getLogger("boundaryline.service")
@@ -17,7 +17,10 @@ log = logging.getLogger("boundaryline.service")
     response_model=ScoreResponse | BatchScoreResponse,
     response_model_exclude_none=True,
     summary="Score one message or a batch",
-    responses={413: {"description": "A text or the batch is over the configured limit"}},
+    responses={
+        **TEXT_LIMIT_RESPONSES,
+        503: {"model": ErrorOut, "description": "No model in service (the reason is in `detail`)"},
+    },
 )
 async def score(
     request: ScoreRequest, scorer: ScorerDep, settings: SettingsDep, state: StateDep

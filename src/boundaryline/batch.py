@@ -37,7 +37,7 @@ OUTPUT_FORMATS = ("csv", "jsonl")
 TOP_TERMS = 5
 RESULT_COLUMNS = [
     "id", "sender", "recipients", "date", "subject", "label", "flagged",
-    *(f"p_{label}" for label in LABELS), "top_terms", "source",
+    *(f"p_{label}" for label in LABELS), "top_terms", "truncated", "quoted_only", "source",
 ]  # fmt: skip
 
 
@@ -88,6 +88,8 @@ def result_row(message: Message, score: Score) -> dict[str, Any]:
         "flagged": score.flagged,
         **{f"p_{label}": round(score.scores[label], 4) for label in LABELS},
         "top_terms": terms,
+        "truncated": message.truncated,
+        "quoted_only": message.quoted_only,
         "source": message.source,
     }
 
@@ -98,7 +100,7 @@ class ScoreOptions:
 
     fmt: str | None = None  # input format; None: detected
     text_column: str | None = None
-    output_format: str = "csv"
+    output_format: str | None = None  # csv or jsonl; None: from the --out extension (csv by default)
     jobs: int = 1
     owner: str | None = None  # the inbox owner's address; None: the most frequent recipient
     quiet: bool = False
@@ -108,7 +110,7 @@ class ScoreOptions:
     def __post_init__(self) -> None:
         if self.explain not in EXPLAIN_MODES:
             raise ValueError(f"explain must be one of {', '.join(EXPLAIN_MODES)}, got {self.explain!r}")
-        if self.output_format not in OUTPUT_FORMATS:
+        if self.output_format is not None and self.output_format not in OUTPUT_FORMATS:
             raise ValueError(f"output format must be one of {', '.join(OUTPUT_FORMATS)}, got {self.output_format!r}")
 
 
@@ -183,6 +185,31 @@ class _ResultsWriter:
         Path(self.tmp).unlink(missing_ok=True)
 
 
+OUTPUT_EXTENSIONS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
+
+
+def results_path(inbox: Path, out: Path | None, output_format: str | None, reports_dir: Path) -> tuple[Path, str]:
+    """Where the results go and in which format. Default: ``reports/<inbox>.results.csv`` in the project (git
+    ignored). The format follows ``out``'s extension; a folder, the input itself, a place inside an input
+    folder, or an extension that names no format we write are refused."""
+    if out is None:
+        fmt = output_format or "csv"
+        return reports_dir / f"{inbox.name}.results.{fmt}", fmt
+    if out.is_dir():
+        raise ValueError(f"--out {out} is a folder; name a file in it, such as {out / 'results.csv'}")
+    target, source = out.resolve(), inbox.resolve()
+    if target == source or (source.is_dir() and source in target.parents):
+        raise ValueError(f"--out {out} would write over (or into) the inbox being read; choose another place")
+    found = OUTPUT_EXTENSIONS.get(out.suffix.lower())
+    if found is None:
+        raise ValueError(
+            f"--out {out}: cannot tell the format from {out.suffix or 'no extension'!r}; use .csv or .jsonl"
+        )
+    if output_format is not None and output_format != found:
+        raise ValueError(f"--out {out} is {found}, but --output-format says {output_format}; drop one of them")
+    return out, found
+
+
 def score_inbox(
     inbox: Path,
     *,
@@ -194,13 +221,13 @@ def score_inbox(
 ) -> BatchSummary:
     """Score every message of ``inbox``; write results, ``*.summary.json`` and ``*.summary.md``."""
     options = options or ScoreOptions()
+    out, output_format = results_path(inbox, out, options.output_format, settings.reports_dir)
     scorer = scorer or load_scorer(settings)
     records = read_inbox(inbox, fmt=options.fmt, text_column=options.text_column, max_chars=settings.max_text_chars)
-    out = out or settings.reports_dir / f"{inbox.name}.results.{options.output_format}"
     summary = BatchSummary(inbox=str(inbox), results_file=str(out), model_version=scorer.version)
     kept: list[tuple[Message, str]] = []  # text dropped: only what the sender summary needs
     flagged: list[tuple[str, dict[str, Any]]] = []
-    writer = _ResultsWriter(out, options.output_format)
+    writer = _ResultsWriter(out, output_format)
     progress = tqdm(unit="msg", desc="scoring", disable=options.quiet or not sys.stderr.isatty(), file=sys.stderr)
     try:
         for messages, bad, scores in _scored(records, settings, scorer, options):
@@ -216,8 +243,9 @@ def score_inbox(
             summary.scored += len(messages)
             progress.update(len(messages))
         writer.commit()
-    except BaseException:
+    except BaseException as error:  # a crash, Ctrl-C or SIGTERM: no half-written results file
         writer.abort()
+        error.add_note(f"{summary.scored} message(s) had been scored; no results file was written")
         raise
     finally:
         progress.close()

@@ -9,6 +9,8 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import shutil
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -21,18 +23,24 @@ log = logging.getLogger("boundaryline")
 def cmd_validate_data(args: argparse.Namespace, settings: Settings) -> int:
     from boundaryline.data import (
         datasheet_counts,
+        external_counts,
         load_challenge,
         load_corpus,
         validate_challenge,
         validate_corpus,
-        write_datasheet_counts,
+        write_datasheet_block,
     )
+    from boundaryline.external import load_real_mail
 
     corpus, challenge_frame = load_corpus(settings), load_challenge(settings)
     report = validate_corpus(corpus)
     challenge = validate_challenge(challenge_frame, corpus)
+    real = load_real_mail(settings)
     if args.write_datasheet:
-        write_datasheet_counts(settings.data_dir / "README.md", datasheet_counts(corpus, challenge_frame))
+        sheet = settings.data_dir / "README.md"
+        write_datasheet_block(sheet, "counts", datasheet_counts(corpus, challenge_frame))
+        if real is not None:
+            write_datasheet_block(sheet, "external", external_counts(real.provenance()))
     if args.json:
         print(json.dumps({"corpus": report.to_dict(), "challenge": challenge.to_dict()}, indent=2))
     else:
@@ -49,6 +57,10 @@ def cmd_validate_data(args: argparse.Namespace, settings: Settings) -> int:
         print(f"challenge: {sum(challenge.counts.get('label', {}).values())} messages ({settings.challenge_path})")
         for column in ("label", "edge"):
             print(f"  by {column}: " + ", ".join(f"{k} {v}" for k, v in challenge.counts.get(column, {}).items()))
+        if real is None:
+            print(f"external real mail: none ({settings.real_mail_dir} and {settings.real_mail_source} are not there)")
+        else:
+            print(external_counts(real.provenance()).rstrip())
         for problem in report.problems + challenge.problems:
             print(f"PROBLEM {problem}")
     problems = len(report.problems) + len(challenge.problems)
@@ -86,7 +98,8 @@ def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
     folder = settings.models_dir / version
     print((folder / "report.md").read_text(encoding="utf-8"))
     if not args.no_promote:
-        registry.promote(settings.models_dir, version, reason="make train")
+        with registry.exclusive(settings.models_dir):
+            registry.promote(settings.models_dir, version, reason="make train")
         print(f"trained and promoted {version} ({folder})")
     else:
         print(f"trained {version} ({folder}); not promoted")
@@ -125,21 +138,54 @@ def cmd_score(args: argparse.Namespace, settings: Settings) -> int:
         explain=args.explain,
     )
     summary = score_inbox(inbox, settings=settings, options=options, out=Path(args.out) if args.out else None)
-    return 1 if summary.skipped else 0
+    if summary.skipped:
+        print(
+            f"{summary.skipped} record(s) skipped (listed above and in the summary); the results are written",
+            file=sys.stderr,
+        )
+    return 1 if summary.skipped and args.strict else 0
 
 
 def cmd_models(args: argparse.Namespace, settings: Settings) -> int:
     from boundaryline import registry
     from boundaryline.predict import load_scorer
+    from boundaryline.retrain import finish_interrupted_promotion, restore_corpus
 
     models_dir = settings.models_dir
     if args.action == "check":
         scorer = load_scorer(settings)  # verifies the sha256 and scikit-learn version
         print(f"ok: model {scorer.version} loads and is verified")
+        for kind, names in registry.leftovers(models_dir).items():
+            print(f"left behind by stopped runs: {kind}: {', '.join(names)} (`boundaryline models clean` removes them)")
+        return 0
+    if args.action == "clean":
+        with registry.exclusive(models_dir):
+            note = finish_interrupted_promotion(settings)
+            found = registry.leftovers(models_dir)
+            for name in [*found.get("staging folders", []), *found.get("temp files", [])]:
+                path = models_dir / name
+                shutil.rmtree(path) if path.is_dir() else path.unlink()
+                print(f"removed {path}")
+            for name in found.get("versions never in service", []):
+                if args.unpromoted:
+                    shutil.rmtree(models_dir / name)
+                    print(f"removed {models_dir / name} (never in service)")
+                else:
+                    print(f"kept {name} (never in service; --unpromoted removes it)")
+        if note:
+            print(note)
         return 0
     if args.action == "rollback":
-        version = registry.rollback(models_dir, args.version)
+        with registry.exclusive(models_dir):
+            version = registry.rollback(models_dir, args.version)
+            restored = restore_corpus(settings, version)
         print(f"current model is now {version}")
+        print(
+            f"{settings.corpus_path} is the corpus {version} was trained on"
+            if restored
+            else f"{version} keeps no copy of its corpus (trained before copies were kept): {settings.corpus_path}"
+            " is left as it is"
+        )
         return 0
     current = registry.current_version(models_dir)
     print(f"{'version':8} {'created':26} {'test F1':>8} {'chall. F1':>9}  notes")
@@ -163,6 +209,7 @@ def cmd_retrain(args: argparse.Namespace, settings: Settings) -> int:
         new=Path(args.new) if args.new else None,
         from_feedback=args.from_feedback or not args.new,
         accept_conflicts=args.accept_conflicts,
+        skip_invalid=args.skip_invalid,
         force=args.force,
         quick=args.quick,
     )
@@ -212,7 +259,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="results file (default: reports/<inbox name>.results.csv)")
     p.add_argument("--format", help="input format, when detection guesses wrong")
     p.add_argument("--text-column", help="the column holding the message text (csv/json)")
-    p.add_argument("--output-format", choices=["csv", "jsonl"], default="csv")
+    p.add_argument(
+        "--output-format",
+        choices=["csv", "jsonl"],
+        help="results format (default: from the --out extension, .csv or .jsonl; csv without --out)",
+    )
+    p.add_argument("--strict", action="store_true", help="exit 1 when any record was skipped (default: 0 once written)")
     p.add_argument("--jobs", type=int, default=1, help="processes to score with (-1: every core)")
     p.add_argument("--owner", help="the inbox owner's address (default: the most frequent recipient)")
     p.add_argument(
@@ -221,15 +273,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_score)
 
-    p = sub.add_parser("models", help="list model versions, check the current one, or roll back")
-    p.add_argument("action", choices=["list", "check", "rollback"], nargs="?", default="list")
+    p = sub.add_parser("models", help="list model versions, check the current one, roll back, clean up")
+    p.add_argument(
+        "action",
+        choices=["list", "check", "rollback", "clean"],
+        nargs="?",
+        default="list",
+        help="list (default); check: the model in service loads and is verified, and what stopped runs left"
+        " behind; rollback [VERSION]: back to VERSION or the one served before, with its corpus; clean: remove"
+        " what stopped runs left behind",
+    )
     p.add_argument("version", nargs="?", help="with rollback: the version to go back to")
+    p.add_argument("--unpromoted", action="store_true", help="with clean: also remove versions never in service")
     p.set_defaults(func=cmd_models)
 
     p = sub.add_parser("retrain", help="merge new labelled examples, train a candidate, promote if not worse")
     p.add_argument("new", nargs="?", help="CSV or JSONL of new examples (text, label, [channel, id, note])")
     p.add_argument("--from-feedback", action="store_true", help="use the service's feedback store")
     p.add_argument("--accept-conflicts", action="store_true", help="let the new label win on conflicts")
+    p.add_argument(
+        "--skip-invalid",
+        action="store_true",
+        help="merge a file's valid rows even when some are not (default: a file is merged whole or not at all)",
+    )
     p.add_argument("--force", action="store_true", help="promote even if worse (recorded in the manifest)")
     p.add_argument("--quick", action="store_true", help="reuse the current model's parameters, no search")
     p.set_defaults(func=cmd_retrain)
@@ -242,13 +308,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class Stopped(BaseException):
+    """SIGTERM or SIGHUP arrived: unwind like Ctrl-C, so every temp file is removed on the way out."""
+
+
+def _stop(signum: int, frame: object) -> None:
+    raise Stopped(signal.Signals(signum).name)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
-    settings = get_settings()
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, _stop)
     try:
+        settings = get_settings()
         return int(args.func(args, settings))
     except (FileNotFoundError, ValueError) as error:
         print(f"boundaryline {args.command}: {error}", file=sys.stderr)
@@ -256,6 +332,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RuntimeError as error:  # ModelError and friends: a clear sentence, no traceback
         print(f"boundaryline {args.command}: {error}", file=sys.stderr)
         return 2
+    except (KeyboardInterrupt, Stopped) as error:
+        why = f"stopped by {error}" if isinstance(error, Stopped) else "interrupted"
+        notes = "; ".join(getattr(error, "__notes__", [])) or "nothing was changed"
+        print(f"boundaryline {args.command}: {why}; {notes}", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from itertools import combinations
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -131,6 +132,31 @@ def near_duplicate_pairs(
         jaccard = len(sets[i] & sets[j]) / len(sets[i] | sets[j])
         if jaccard >= threshold:
             pairs.append((i, j, jaccard))
+    return pairs
+
+
+CONTAINMENT = 0.5
+
+
+def contained_pairs(
+    new: Sequence[str], held: Sequence[str], threshold: float = CONTAINMENT
+) -> list[tuple[int, int, float]]:
+    """(i, j, containment) for each new text ``i`` and held text ``j`` where either holds at least
+    ``threshold`` of the other's word 5-shingles: a prefix, a suffix or an excerpt of a frozen message is a
+    copy of it, even when Jaccard similarity is low."""
+    held_sets = [shingles(t) for t in held]
+    index: dict[tuple[str, ...], list[int]] = defaultdict(list)
+    for j, s in enumerate(held_sets):
+        for sh in s:
+            index[sh].append(j)
+    pairs = []
+    for i, text in enumerate(new):
+        mine = shingles(text)
+        shared: Counter[int] = Counter(j for sh in mine for j in index.get(sh, ()))
+        for j, n in shared.items():
+            score = max(n / len(mine), n / len(held_sets[j]))
+            if score >= threshold:
+                pairs.append((i, j, score))
     return pairs
 
 
@@ -272,9 +298,14 @@ def corpus_fingerprint(*frames: pd.DataFrame) -> str:
     return digest.hexdigest()
 
 
+def corpus_csv(frame: pd.DataFrame, columns: Sequence[str] = CORPUS_COLUMNS) -> str:
+    """A corpus as CSV text, columns in their documented order: the one format the files are written in."""
+    return str(frame.loc[:, list(columns)].to_csv(index=False, lineterminator="\n"))
+
+
 def write_corpus(frame: pd.DataFrame, path: Path, columns: Sequence[str]) -> None:
-    """Write a corpus CSV atomically (temp file, then rename), columns in their documented order."""
-    write_atomic(path, frame.loc[:, list(columns)].to_csv(index=False, lineterminator="\n"))
+    """Write a corpus CSV atomically (temp file, then rename)."""
+    write_atomic(path, corpus_csv(frame, columns))
 
 
 def today() -> str:
@@ -337,8 +368,15 @@ def merge_examples(corpus: pd.DataFrame, accepted: pd.DataFrame, replaced_ids: S
     return pd.concat([kept, rows], ignore_index=True)[list(CORPUS_COLUMNS)]
 
 
-DATASHEET_BEGIN = "<!-- counts:begin (written by `boundaryline validate-data --write-datasheet`) -->"
-DATASHEET_END = "<!-- counts:end -->"
+def datasheet_block(name: str) -> tuple[str, str]:
+    """The markers around a generated block of the datasheet (``counts``, ``external``)."""
+    return (
+        f"<!-- {name}:begin (written by `boundaryline validate-data --write-datasheet`) -->",
+        f"<!-- {name}:end -->",
+    )
+
+
+DATASHEET_BEGIN, DATASHEET_END = datasheet_block("counts")
 
 
 def datasheet_counts(corpus: pd.DataFrame, challenge: pd.DataFrame) -> str:
@@ -357,11 +395,27 @@ def datasheet_counts(corpus: pd.DataFrame, challenge: pd.DataFrame) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-def write_datasheet_counts(path: Path, counts: str) -> None:
-    """Replace the generated block of the datasheet with ``counts``."""
+def external_counts(provenance: Mapping[str, Any]) -> str:
+    """The datasheet's table of the external real mail: rows by kind, label and split, and the review."""
+    rows = pd.DataFrame(provenance["rows_by"])
+    table = rows.pivot_table(index=["kind", "label"], columns="split", values="rows", aggfunc="sum", fill_value=0)
+    review = provenance["review"]
+    files = ", ".join(f"`{path}`" for path in provenance["files"])
+    relabelled = ", ".join(f"{n} to {label}" for label, n in review["relabelled"].items()) or "none"
+    return (
+        f"External real mail: {provenance['rows']} rows from {files}; the review relabelled {relabelled}"
+        f" and dropped {review['dropped']}.\n\n"
+        + table.reset_index().rename_axis(columns=None).to_markdown(index=False)
+        + "\n"
+    )
+
+
+def write_datasheet_block(path: Path, name: str, content: str) -> None:
+    """Replace the generated block ``name`` of the datasheet with ``content``."""
+    begin, end = datasheet_block(name)
     text = path.read_text(encoding="utf-8")
-    if DATASHEET_BEGIN not in text or DATASHEET_END not in text:
-        raise ValueError(f"{path}: no generated counts block ({DATASHEET_BEGIN} … {DATASHEET_END})")
-    head, rest = text.split(DATASHEET_BEGIN, 1)
-    _, tail = rest.split(DATASHEET_END, 1)
-    write_atomic(path, f"{head}{DATASHEET_BEGIN}\n{counts}{DATASHEET_END}{tail}")
+    if begin not in text or end not in text:
+        raise ValueError(f"{path}: no generated {name} block ({begin} … {end})")
+    head, rest = text.split(begin, 1)
+    _, tail = rest.split(end, 1)
+    write_atomic(path, f"{head}{begin}\n{content}{end}{tail}")

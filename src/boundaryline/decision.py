@@ -18,18 +18,20 @@ def decide(probabilities: np.ndarray, labels: Sequence[str], thresholds: Mapping
     """The label of each row.
 
     A concern class qualifies when its probability reaches its threshold, or, without a threshold, when
-    it is the arg-max. The most probable qualifying concern class is the label; when none qualifies, the
+    it is the arg-max and above ``professional`` (a tie, as for a message with no known words, is no
+    evidence). The most probable qualifying concern class is the label; when none qualifies, the
     message is ``professional``. With no thresholds this is exactly the arg-max. A low threshold
     (``{"inappropriate_proposition": 0.35}``) flags more; a high one (``0.8``) flags only confident calls.
     """
     chosen = probabilities.argmax(axis=1)
+    fallback = next(k for k, label in enumerate(labels) if label not in CONCERN_LABELS)
     qualifies = np.zeros(probabilities.shape, dtype=bool)
     for k, label in enumerate(labels):
         if label in CONCERN_LABELS:
             limit = thresholds.get(label)
-            qualifies[:, k] = probabilities[:, k] >= limit if limit is not None else chosen == k
+            above = probabilities[:, k] > probabilities[:, fallback]
+            qualifies[:, k] = probabilities[:, k] >= limit if limit is not None else (chosen == k) & above
     best = np.where(qualifies, probabilities, -1.0).argmax(axis=1)
-    fallback = next(k for k, label in enumerate(labels) if label not in CONCERN_LABELS)
     return [labels[k] for k in np.where(qualifies.any(axis=1), best, fallback)]
 
 

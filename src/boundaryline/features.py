@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
 from sklearn.pipeline import FeatureUnion
 
 # Placeholders are plain words so both the word and the character vectorisers see them.
@@ -42,16 +42,56 @@ def normalise_texts(texts: Iterable[str]) -> list[str]:
     return [normalise_text(str(text)) for text in texts]
 
 
-def word_vectoriser(ngram_range: tuple[int, int] = (1, 2)) -> TfidfVectorizer:
-    """Word n-grams: the readable evidence."""
-    return TfidfVectorizer(
-        token_pattern=TOKEN_PATTERN, ngram_range=ngram_range, min_df=2, sublinear_tf=True, lowercase=False
-    )
+# English function words (scikit-learn's list), their contractions and their txt-speak spellings: on their
+# own they say how a person writes, not what the message does, so a model that leans on them learns a voice,
+# not a behaviour.
+_CONTRACTIONS = (
+    "i'm i'd i'll i've you're you'd you'll you've he's he'd he'll she's she'd she'll it's it'd it'll we're "
+    "we'd we'll we've they're they'd they'll they've that's that'd that'll there's there'd there'll here's "
+    "what's what'd what'll who's who'd who'll where's when's why's how's let's don't doesn't didn't isn't "
+    "aren't wasn't weren't can't couldn't won't wouldn't shan't shouldn't haven't hasn't hadn't mustn't "
+    "needn't mightn't ain't y'all"
+)
+_TXT_SPEAK = "u ur ure r y ya yr im ive id ill youre youll dont cant wont n da dat dis wat wen wud cud shud pls plz thx tho bc cuz 2 4 b4 ok k"
+FUNCTION_WORDS = frozenset(ENGLISH_STOP_WORDS) | frozenset(f"{_CONTRACTIONS} {_TXT_SPEAK}".split())
+
+
+class ContextualTfidfVectorizer(TfidfVectorizer):
+    """Word n-grams in which function words count only in context.
+
+    An n-gram made of function words alone ("you", "of us", "that i", "u r") is left out, so the model cannot
+    lean on them; an n-gram with one content word keeps them ("just us", "asking again", "your hotel").
+    """
+
+    def _word_ngrams(self, tokens: list[str], stop_words: frozenset[str] | None = None) -> list[str]:
+        grams = super()._word_ngrams(tokens, stop_words)
+        return [gram for gram in grams if not FUNCTION_WORDS.issuperset(gram.split(" "))]
+
+
+def word_vectoriser(ngram_range: tuple[int, int] = (1, 2), *, contextual: bool = True) -> TfidfVectorizer:
+    """Word n-grams: the readable evidence (function words only in context, unless ``contextual=False``)."""
+    kind = ContextualTfidfVectorizer if contextual else TfidfVectorizer
+    return kind(token_pattern=TOKEN_PATTERN, ngram_range=ngram_range, min_df=2, sublinear_tf=True, lowercase=False)
+
+
+_EDGES = re.compile(r"^\W+|\W+$")
+
+
+class ContextualCharVectorizer(TfidfVectorizer):
+    """Character n-grams within words (``char_wb``), taken from content words only: robust to typos,
+    inflection and txt-speak spellings, without giving function words a way back in."""
+
+    def _char_wb_ngrams(self, text_document: str) -> list[str]:
+        words = text_document.split()
+        content = " ".join(w for w in words if _EDGES.sub("", w) not in FUNCTION_WORDS)
+        return super()._char_wb_ngrams(content)
 
 
 def char_vectoriser(ngram_range: tuple[int, int] = (2, 5)) -> TfidfVectorizer:
-    """Character n-grams within words: robust to typos, inflection and txt-speak spellings."""
-    return TfidfVectorizer(analyzer="char_wb", ngram_range=ngram_range, min_df=3, sublinear_tf=True, lowercase=False)
+    """Character n-grams of content words (see ``ContextualCharVectorizer``)."""
+    return ContextualCharVectorizer(
+        analyzer="char_wb", ngram_range=ngram_range, min_df=3, sublinear_tf=True, lowercase=False
+    )
 
 
 def build_features() -> FeatureUnion:

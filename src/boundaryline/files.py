@@ -12,11 +12,26 @@ from pathlib import Path
 from typing import Any
 
 
+def default_mode(path: Path, *, folder: bool = False) -> int:
+    """The mode a new file (or folder) gets: the existing file's, else 0o666 (0o777) less the umask.
+
+    ``mkstemp`` and ``mkdtemp`` create 0600 / 0700, which would make every atomically rewritten file private.
+    """
+    try:
+        return path.stat().st_mode & 0o7777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return (0o777 if folder else 0o666) & ~umask
+
+
 def write_atomic(path: Path, data: str | bytes) -> None:
-    """Write ``data`` to a temp file beside ``path``, fsync it, then rename it over ``path``."""
+    """Write ``data`` to a temp file beside ``path``, fsync it, then rename it over ``path`` (keeping its mode)."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    mode = default_mode(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(fd, mode)
         with os.fdopen(fd, "wb") as handle:
             handle.write(data.encode("utf-8") if isinstance(data, str) else data)
             handle.flush()

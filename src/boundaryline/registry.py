@@ -3,8 +3,12 @@
 Layout under ``models/``::
 
     v001/model.joblib  v001/manifest.json  v001/card.md  v001/evaluation.json  v001/plots/*.png
+    v001/corpus.csv.gz the corpus the version was trained on (what a rollback restores)
     current            one line: the version in service (replaced atomically by rename)
     promotions.json    every promotion and rollback, newest last
+    .lock              held by whoever changes the registry or the corpus (train, retrain, rollback, clean)
+    .promotion.json    a promotion under way: the pointer moves first, the corpus follows (a journal, so a
+                       run killed in between is finished by the next one)
 
 A joblib file is executable code, so ``load_pipeline`` refuses any file whose sha256 or scikit-learn
 version does not match its manifest before it ever calls ``joblib.load``.
@@ -12,30 +16,95 @@ version does not match its manifest before it ever calls ``joblib.load``.
 
 from __future__ import annotations
 
+import gzip
 import json
 import platform
 import re
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import joblib
 import sklearn
+from filelock import FileLock, Timeout
 from sklearn.pipeline import Pipeline
 
-from boundaryline.files import sha256_file, write_atomic
+from boundaryline.files import default_mode, sha256_file, write_atomic
 
 MODEL_FILE = "model.joblib"
 MANIFEST_FILE = "manifest.json"
 CURRENT_FILE = "current"
 PROMOTIONS_FILE = "promotions.json"
+CORPUS_SNAPSHOT = "corpus.csv.gz"
+LOCK_FILE = ".lock"
+JOURNAL_FILE = ".promotion.json"
 _VERSION = re.compile(r"^v(\d{3,})$")
 
 
 class ModelError(RuntimeError):
     """A model that cannot be used: missing, tampered with, or built by another scikit-learn."""
+
+
+class RegistryBusy(RuntimeError):
+    """Another process is changing the registry or the corpus."""
+
+
+@contextmanager
+def exclusive(models_dir: Path) -> Iterator[None]:
+    """Hold the registry's lock while changing it or the corpus; a second holder is refused at once (the
+    kernel drops the lock when its holder dies, so a killed run never leaves it stuck)."""
+    models_dir.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(models_dir / LOCK_FILE, timeout=0)
+    try:
+        lock.acquire()
+    except Timeout as error:
+        raise RegistryBusy(
+            f"another train, retrain, rollback or clean is changing {models_dir} (it holds {models_dir / LOCK_FILE});"
+            " run this again when it has finished"
+        ) from error
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def begin_promotion(models_dir: Path, version: str, **details: Any) -> None:
+    """Record, before the pointer moves, what promoting ``version`` will change after it."""
+    write_atomic(models_dir / JOURNAL_FILE, json.dumps({"version": version, **details}) + "\n")
+
+
+def pending_promotion(models_dir: Path) -> dict[str, Any] | None:
+    """The promotion a killed run left unfinished, if any."""
+    path = models_dir / JOURNAL_FILE
+    return dict(json.loads(path.read_text(encoding="utf-8"))) if path.exists() else None
+
+
+def end_promotion(models_dir: Path) -> None:
+    (models_dir / JOURNAL_FILE).unlink(missing_ok=True)
+
+
+def corpus_snapshot(models_dir: Path, version: str) -> bytes | None:
+    """The corpus CSV ``version`` was trained on, when its folder keeps one."""
+    path = models_dir / version / CORPUS_SNAPSHOT
+    return gzip.decompress(path.read_bytes()) if path.exists() else None
+
+
+def leftovers(models_dir: Path) -> dict[str, list[str]]:
+    """What killed runs leave behind: staging folders, temp files, a journal, versions never in service."""
+    if not models_dir.is_dir():
+        return {}
+    served = {e["version"] for e in promotions(models_dir)} | {current_version(models_dir)}
+    found = {
+        "staging folders": sorted(p.name for p in models_dir.iterdir() if p.is_dir() and p.name.startswith(".v")),
+        "temp files": sorted(p.name for p in models_dir.glob(".*.tmp")),
+        "unfinished promotion": [JOURNAL_FILE] if (models_dir / JOURNAL_FILE).exists() else [],
+        "versions never in service": [v for v in versions(models_dir) if v not in served],
+    }
+    return {kind: names for kind, names in found.items() if names}
 
 
 def now_iso() -> str:
@@ -68,7 +137,12 @@ def read_manifest(models_dir: Path, version: str) -> dict[str, Any]:
     path = models_dir / version / MANIFEST_FILE
     if not path.exists():
         raise ModelError(f"{path}: no manifest; is {version!r} a model version?")
-    manifest: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise ModelError(f"{path}: not a valid JSON manifest ({error})") from error
+    if not isinstance(manifest, dict):
+        raise ModelError(f"{path}: a manifest is a JSON object, found a {type(manifest).__name__}")
     return manifest
 
 
@@ -90,6 +164,7 @@ def save_model(
     if (models_dir / version).exists():
         raise ModelError(f"{models_dir / version}: version already exists")
     staging = Path(tempfile.mkdtemp(prefix=f".{version}.", dir=models_dir))
+    staging.chmod(default_mode(staging.parent / version, folder=True))  # mkdtemp makes it private (0700)
     try:
         model_path = staging / MODEL_FILE
         joblib.dump(pipeline, model_path, compress=3)

@@ -8,6 +8,7 @@ exactly as they were if the run fails or the candidate is refused.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,25 +17,24 @@ import pandas as pd
 
 from boundaryline import registry
 from boundaryline.data import (
-    CORPUS_COLUMNS,
     EXAMPLE_COLUMNS,
     EXAMPLE_OPTIONAL,
     Problem,
     check_row,
-    load_challenge,
+    contained_pairs,
     load_corpus,
     merge_examples,
     near_duplicate_pairs,
     read_examples,
     text_key,
     train_test_frames,
-    write_corpus,
 )
 from boundaryline.evaluate import evaluate, gate, side_by_side
 from boundaryline.feedback import FeedbackStore
+from boundaryline.files import write_atomic
 from boundaryline.predict import load_scorer
 from boundaryline.settings import Settings
-from boundaryline.train import PARAM_GRID, evaluate_model, fit_pipeline, frozen_sets, grid_of, save_version, validated
+from boundaryline.train import PARAM_GRID, evaluate_model, fit_pipeline, grid_of, save_version, training_data
 
 FEEDBACK_SOURCE = "feedback"
 
@@ -55,6 +55,7 @@ class RetrainOutcome:
     report: str
     candidate: str | None = None
     nothing_to_do: bool = False
+    refused: bool = False  # the input had rows that cannot be merged, and nothing was
     comparison: dict[str, Any] = field(default_factory=dict)
 
 
@@ -82,13 +83,14 @@ def read_incoming(new: Path | None, store: FeedbackStore | None) -> pd.DataFrame
 
 
 def check_new_examples(
-    new: pd.DataFrame, corpus: pd.DataFrame, challenge: pd.DataFrame, *, accept_conflicts: bool
+    new: pd.DataFrame, corpus: pd.DataFrame, frozen: Mapping[str, pd.DataFrame], *, accept_conflicts: bool
 ) -> Checked:
-    """The corpus's row schema applied to new rows, plus duplicates, conflicts and held-out leakage."""
+    """The corpus's row schema applied to new rows, plus duplicates, conflicts and copies of a frozen set."""
     checked = Checked(accepted=new.iloc[:0])
     keep: list[int] = []
     known = {text_key(t): (i, lbl) for i, t, lbl in corpus[["id", "text", "label"]].itertuples(index=False)}
-    held_out = pd.concat([train_test_frames(corpus)[1][["id", "text"]], challenge[["id", "text"]]])
+    held_out = pd.concat([frame[["id", "text"]] for frame in frozen.values()], ignore_index=True)
+    held_texts = held_out["text"].tolist()
     train_rows = train_test_frames(corpus)[0]
     seen: set[str] = set()
     for position, row in enumerate(new.to_dict("records")):
@@ -102,14 +104,12 @@ def check_new_examples(
             checked.problems.append(Problem("duplicate", where, "same text earlier in the new examples"))
             continue
         seen.add(key)
-        # The frozen test split and the challenge set must stay unseen: no copy of them may enter training.
-        near_held = [
-            held_out["id"].iat[j - 1] for i, j, _ in near_duplicate_pairs([row["text"], *held_out["text"]]) if i == 0
-        ]
-        if near_held:
-            checked.problems.append(
-                Problem("held-out", where, f"same or near-same text as held-out row {near_held[0]}; not merged")
-            )
+        # The frozen sets must stay unseen: no copy of one of their messages, whole or in part, may enter training.
+        copies = contained_pairs([row["text"]], held_texts)
+        if copies:
+            _, j, share = max(copies, key=lambda pair: pair[2])
+            message = f"shares {share:.0%} of its text with held-out row {held_out['id'].iat[j]}; not merged"
+            checked.problems.append(Problem("held-out", where, message))
             continue
         if key in known and known[key][1] == row["label"]:
             checked.problems.append(Problem("duplicate", where, f"already in the corpus as {known[key][0]}"))
@@ -144,31 +144,99 @@ def _intake_report(incoming: pd.DataFrame, checked: Checked, accept_conflicts: b
     ]
 
 
+def restore_corpus(settings: Settings, version: str) -> bool:
+    """Put back the corpus ``version`` was trained on (kept in its folder); False when it keeps none."""
+    snapshot = registry.corpus_snapshot(settings.models_dir, version)
+    if snapshot is None:
+        return False
+    if not settings.corpus_path.exists() or settings.corpus_path.read_bytes() != snapshot:
+        write_atomic(settings.corpus_path, snapshot)
+    return True
+
+
+def finish_interrupted_promotion(settings: Settings) -> str | None:
+    """Complete (or abandon) a promotion a killed run left half-done; say what was done.
+
+    The pointer moves before the corpus is written, so: pointer moved → write the corpus from the new version's
+    folder and mark its feedback merged; pointer not moved → nothing was changed, the examples are still
+    pending and the saved version is a leftover for ``models clean``.
+    """
+    journal = registry.pending_promotion(settings.models_dir)
+    if journal is None:
+        return None
+    version = journal["version"]
+    if registry.current_version(settings.models_dir) == version:
+        restore_corpus(settings, version)
+        if journal.get("feedback_ids"):
+            FeedbackStore(settings.feedback_path).mark_merged(journal["feedback_ids"], version)
+        note = f"finished the promotion of {version} that a stopped run left half-done (corpus and feedback)"
+    else:
+        note = f"{version} was saved but never promoted by a stopped run; its examples are still pending"
+    registry.end_promotion(settings.models_dir)
+    return note
+
+
 def retrain(
     settings: Settings,
     *,
     new: Path | None = None,
     from_feedback: bool = False,
     accept_conflicts: bool = False,
+    skip_invalid: bool = False,
     force: bool = False,
     quick: bool = False,
 ) -> RetrainOutcome:
-    """The whole loop; see the module docstring. ``quick`` reuses the parameters of the model in service."""
-    corpus, challenge = load_corpus(settings), load_challenge(settings)
+    """The whole loop under the registry's lock; see the module docstring. ``quick`` reuses the parameters of
+    the model in service; ``skip_invalid`` merges a file's valid rows when some are not (default: none)."""
+    with registry.exclusive(settings.models_dir):
+        recovered = finish_interrupted_promotion(settings)
+        outcome = _retrain(settings, new, from_feedback, accept_conflicts, skip_invalid, force, quick)
+    if recovered:
+        outcome.report = f"Note: {recovered}.\n\n{outcome.report}"
+    return outcome
+
+
+def _retrain(
+    settings: Settings,
+    new: Path | None,
+    from_feedback: bool,
+    accept_conflicts: bool,
+    skip_invalid: bool,
+    force: bool,
+    quick: bool,
+) -> RetrainOutcome:
+    corpus = load_corpus(settings)  # read under the lock: another run may just have changed it
     store = FeedbackStore(settings.feedback_path) if from_feedback else None
     incoming = read_incoming(new, store)
-    checked = check_new_examples(incoming, corpus, challenge, accept_conflicts=accept_conflicts)
+    # New examples must not copy any frozen set: the held-out split, the challenge set, the real-mail tests.
+    frozen = training_data(settings, corpus).sets
+    checked = check_new_examples(incoming, corpus, frozen, accept_conflicts=accept_conflicts)
     lines = _intake_report(incoming, checked, accept_conflicts)
+    looked = ", ".join(
+        [*([str(new)] if new else []), *([f"the feedback store {settings.feedback_path}"] if store else [])]
+    )
+    # A file is merged whole or not at all: a bad row usually means a mistake in the file, not in that row.
+    bad_file_rows = [
+        p for p in [*checked.problems, *([] if accept_conflicts else checked.conflicts)]
+        if not p.row_id.startswith("feedback:")
+    ]  # fmt: skip
+    if bad_file_rows and not skip_invalid:
+        lines += ["", f"Nothing merged: {len(bad_file_rows)} row(s) of {new} cannot be merged (listed above)."]
+        lines.append("Fix them, or merge the valid rows with --skip-invalid.")
+        return RetrainOutcome(False, "\n".join(lines), refused=True)
     if checked.accepted.empty:
-        lines += ["", "Nothing to merge; the model in service is unchanged."]
+        lines += [
+            "",
+            f"Nothing to merge from {looked or 'nowhere (no file, no feedback)'}; the model in service is unchanged.",
+        ]
         return RetrainOutcome(False, "\n".join(lines), nothing_to_do=True)
 
     merged = merge_examples(corpus, checked.accepted, checked.replaced_ids)
-    corpus_section = validated(merged, challenge)
+    data = training_data(settings, merged)
+    sets = data.sets
     in_service = load_scorer(settings)
-    sets = frozen_sets(merged, challenge)
     grid = grid_of(in_service.pipeline) if quick else PARAM_GRID
-    fit = fit_pipeline(train_test_frames(merged)[0], seed=settings.seed, grid=grid)
+    fit = fit_pipeline(data.train, seed=settings.seed, grid=grid)
     # One decision rule for both models: the thresholds in force for the model in service.
     candidate, plots = evaluate_model(fit.pipeline, sets, thresholds=in_service.thresholds)
     serving = evaluate(in_service.pipeline, sets, in_service.thresholds)[0]
@@ -189,11 +257,17 @@ def retrain(
         "gate_reasons": reasons,
         "compared_with_in_service": serving,
     }
-    version = save_version(settings, fit, candidate, plots, corpus_section, {"retrain": retrain_section})
-    write_corpus(merged, settings.corpus_path, CORPUS_COLUMNS)
+    version = save_version(
+        settings, fit, candidate, plots, data.provenance, {"retrain": retrain_section}, corpus=merged
+    )
+    feedback_ids = checked.accepted.loc[checked.accepted["source"] == FEEDBACK_SOURCE, "id"].tolist()
+    # The pointer moves first, the corpus follows; the journal lets the next run finish what a kill interrupts.
+    registry.begin_promotion(settings.models_dir, version, feedback_ids=feedback_ids)
     registry.promote(settings.models_dir, version, reason="retrain" + (" --force" if forced else ""), forced=forced)
+    restore_corpus(settings, version)
     if store is not None:
-        store.mark_merged(checked.accepted.loc[checked.accepted["source"] == FEEDBACK_SOURCE, "id"].tolist(), version)
+        store.mark_merged(feedback_ids, version)
+    registry.end_promotion(settings.models_dir)
     lines.append(
         f"Promoted {version}" + (" (forced past the gate)" if forced else "")
         + f"; {len(checked.accepted)} example(s) merged into {settings.corpus_path.name}."

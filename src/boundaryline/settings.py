@@ -1,25 +1,30 @@
 """One settings object: every path derived from the project root, every threshold and limit.
 
 Values come from environment variables prefixed ``BOUNDARYLINE_`` (e.g. ``BOUNDARYLINE_API_KEY``,
-``BOUNDARYLINE_THRESHOLDS='{"inappropriate_proposition": 0.35}'``) or a ``.env`` file at the root.
+``BOUNDARYLINE_THRESHOLDS='{"inappropriate_proposition": 0.35}'``) or a ``.env`` file at the project root, and
+only there: a ``.env`` in whatever folder a command runs from is never read (it could point the models
+folder at a pickle of someone else's).
 """
 
 from __future__ import annotations
 
+import os
+import re
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 LABELS: tuple[str, ...] = ("professional", "pestering", "inappropriate_proposition")
 CONCERN_LABELS: tuple[str, ...] = ("pestering", "inappropriate_proposition")
+MIN_API_KEY_CHARS = 16
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="BOUNDARYLINE_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="BOUNDARYLINE_", env_file=PROJECT_ROOT / ".env", extra="ignore")
 
     root: Path = PROJECT_ROOT
     seed: int = 42
@@ -28,9 +33,16 @@ class Settings(BaseSettings):
     # threshold. An empty mapping means arg-max: flagged when the predicted label is a concern class.
     thresholds: dict[str, float] = Field(default_factory=dict)
 
+    # `make train` chooses per-class thresholds on out-of-fold predictions: the best macro-F1 among those that
+    # flag at most this share of professional messages. None: no choice (arg-max unless thresholds are set).
+    threshold_target_flag_rate: float | None = 0.05
+
     max_text_chars: int = 20_000
     max_batch_messages: int = 1_000
     explain_top_k: int = 8
+
+    # Third-party real mail shared beside the checkout; linked into data/external/ by `make train`.
+    shared_real_mail: Path | None = None  # default: <root>/../shared/real-mail
 
     api_key: SecretStr | None = None
     feedback_db: Path | None = None  # default: <root>/data/feedback/feedback.sqlite3
@@ -39,6 +51,8 @@ class Settings(BaseSettings):
     # Retraining gate: a candidate is promoted only when it is not worse than this.
     gate_macro_f1_tolerance: float = 0.01
     gate_recall_tolerance: float = 0.03
+    # ...and it must not flag more real professional mail (a real-mail set) than the model in service.
+    gate_real_flag_tolerance: float = 0.005
 
     @field_validator("thresholds")
     @classmethod
@@ -48,6 +62,16 @@ class Settings(BaseSettings):
                 raise ValueError(f"threshold for unknown label {label!r}; labels are {', '.join(LABELS)}")
             if not 0.0 < threshold <= 1.0:
                 raise ValueError(f"threshold for {label!r} must be in (0, 1], got {threshold}")
+        return value
+
+    @field_validator("api_key")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < MIN_API_KEY_CHARS:
+            raise ValueError(
+                f"the API key must be at least {MIN_API_KEY_CHARS} characters (an empty or short key would open"
+                " the protected endpoints to anyone who guesses it); unset it to turn those endpoints off"
+            )
         return value
 
     @property
@@ -67,6 +91,22 @@ class Settings(BaseSettings):
         return self.data_dir / "corpus" / "challenge.csv"
 
     @property
+    def external_dir(self) -> Path:
+        return self.data_dir / "external"
+
+    @property
+    def real_mail_source(self) -> Path:
+        return self.shared_real_mail or self.root.parent / "shared" / "real-mail"
+
+    @property
+    def real_mail_dir(self) -> Path:
+        return self.external_dir / "real-mail"
+
+    @property
+    def real_mail_review_path(self) -> Path:
+        return self.data_dir / "real_mail_review.csv"
+
+    @property
     def examples_dir(self) -> Path:
         return self.data_dir / "examples"
 
@@ -83,7 +123,41 @@ class Settings(BaseSettings):
         return self.root / "reports"
 
 
+# What each setting expects, for the one-line error a bad value gets.
+EXPECTED = {
+    "thresholds": 'a JSON object of per-class thresholds in (0, 1], e.g. \'{"pestering": 0.6, "inappropriate_proposition": 0.6}\'',
+    "api_key": f"at least {MIN_API_KEY_CHARS} characters, or unset",
+    "threshold_target_flag_rate": "a share between 0 and 1, e.g. 0.04",
+}
+
+
+class SettingsProblem(ValueError):
+    """A setting with a bad value, said in one line: the variable, the value (never a secret) and what it expects."""
+
+
+def settings_problem(error: Exception) -> SettingsProblem:
+    """One line per bad setting from pydantic's multi-line error (or pydantic-settings' parse error)."""
+    if isinstance(error, ValidationError):
+        lines = []
+        for e in error.errors():
+            field = str(e["loc"][0]) if e["loc"] else "settings"
+            value = "(hidden)" if field == "api_key" else repr(e.get("input"))
+            expected = EXPECTED.get(field, e["msg"])
+            lines.append(f"BOUNDARYLINE_{field.upper()}={value}: {e['msg']}; expected {expected}")
+        return SettingsProblem("; ".join(lines))
+    match = re.search(r'field "(\w+)"', str(error))
+    field = match.group(1) if match else ""
+    value = os.environ.get(f"BOUNDARYLINE_{field.upper()}", "")
+    return SettingsProblem(
+        f"BOUNDARYLINE_{field.upper()}={value!r} cannot be read; expected {EXPECTED.get(field, 'JSON')}"
+    )
+
+
 @lru_cache
 def get_settings() -> Settings:
-    """The process-wide settings (cached; tests build their own ``Settings``)."""
-    return Settings()
+    """The process-wide settings (cached; tests build their own ``Settings``). A bad value raises
+    ``SettingsProblem`` with one line that names the variable and what it expects."""
+    try:
+        return Settings()
+    except (ValidationError, SettingsError) as error:
+        raise settings_problem(error) from None

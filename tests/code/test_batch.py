@@ -3,12 +3,17 @@
 import csv
 import io
 import json
+import os
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from boundaryline.batch import RESULT_COLUMNS, ScoreOptions, score_inbox
 from boundaryline.cli import main as cli
+from boundaryline.inbox import BadRecord, read_inbox
 from boundaryline.predict import Scorer
 from boundaryline.settings import Settings
 
@@ -81,7 +86,9 @@ def test_a_failed_run_leaves_no_results_file(tiny_trained: Settings, tmp_path: P
 def test_score_command_exit_codes(tiny_trained: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("boundaryline.cli.get_settings", lambda: tiny_trained)
     assert cli(["score", str(EXAMPLES / "inbox.mbox"), "--out", str(tmp_path / "a.csv"), "-q"]) == 0
-    assert cli(["score", str(EXAMPLES / "inbox.csv"), "--out", str(tmp_path / "b.csv"), "-q"]) == 1  # one skipped
+    # one record skipped: the results are written, so 0; --strict makes any skip an error
+    assert cli(["score", str(EXAMPLES / "inbox.csv"), "--out", str(tmp_path / "b.csv"), "-q"]) == 0
+    assert cli(["score", str(EXAMPLES / "inbox.csv"), "--out", str(tmp_path / "c.csv"), "-q", "--strict"]) == 1
     assert cli(["score", str(tmp_path / "missing.mbox"), "-q"]) == 2
 
 
@@ -112,3 +119,104 @@ def test_which_rows_get_their_evidence(
 def test_unknown_explain_mode_is_refused() -> None:
     with pytest.raises(ValueError, match="explain must be one of flagged, all, none"):
         ScoreOptions(explain="some")
+
+
+@pytest.mark.parametrize(
+    ("out", "message"),
+    [
+        ("{tmp}", "is a folder; name a file in it"),
+        ("{inbox}", "would write over (or into) the inbox"),
+        ("{tmp}/r.json", "cannot tell the format from '.json'"),
+        ("{tmp}/r", "cannot tell the format from 'no extension'"),
+    ],
+)
+def test_bad_output_paths_are_refused_before_anything_is_written(
+    tiny_trained: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+    out: str, message: str,
+) -> None:  # fmt: skip
+    monkeypatch.setattr("boundaryline.cli.get_settings", lambda: tiny_trained)
+    inbox = write_inbox(tmp_path / "inbox.csv", 3)
+    before = inbox.read_bytes()
+    assert cli(["score", str(inbox), "--out", out.format(tmp=tmp_path, inbox=inbox), "-q"]) == 2
+    assert message in capsys.readouterr().err
+    assert inbox.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["inbox.csv"]
+
+
+def test_the_format_follows_the_extension(tiny_trained: Settings, tiny_scorer: Scorer, tmp_path: Path) -> None:
+    out = tmp_path / "r.jsonl"
+    score_inbox(write_inbox(tmp_path / "i.csv", 3), settings=tiny_trained, options=QUIET, scorer=tiny_scorer, out=out,
+                report=io.StringIO())  # fmt: skip
+    assert [json.loads(line)["id"] for line in out.read_text().splitlines()] == ["m0", "m1", "m2"]
+
+
+def test_unreadable_files_are_bad_records(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = tmp_path / "eml"
+    folder.mkdir()
+    (folder / "a.eml").write_bytes(b"From: a@example.com\nSubject: hi\n\nHello there\n")
+    locked = folder / "b.eml"
+    locked.write_bytes(b"From: b@example.com\n\nSecret\n")
+    locked.chmod(0)  # unreadable for a normal user; root reads anything, so the refusal is also simulated
+    real_open = Path.open
+
+    def refuse(self: Path, *args: object, **kwargs: object) -> object:
+        if self == locked:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_open(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Path, "open", refuse)
+    records = list(read_inbox(folder))
+    bad = [r for r in records if isinstance(r, BadRecord)]
+    assert [(b.location, b.reason) for b in bad] == [("b.eml", "cannot read the file (Permission denied)")]
+
+
+def test_an_mbox_cut_off_inside_a_message_reports_it(tmp_path: Path) -> None:
+    box = tmp_path / "cut.mbox"
+    box.write_bytes(b"From a@x Mon Oct  5 09:00:00 2026\nFrom: a@x\nSubject: one\n\nFirst.\n\n"
+                    b"From b@x Mon Oct  5 10:00:00 2026\nFrom: b@x\nSubject: tw")  # fmt: skip
+    records = list(read_inbox(box))
+    assert [r.text for r in records if not isinstance(r, BadRecord)] == ["First."]
+    assert [(r.location, r.reason) for r in records if isinstance(r, BadRecord)] == [
+        ("record 2", "the file ends inside this message (truncated export?)")
+    ]
+
+
+def test_a_csv_header_is_never_echoed(tmp_path: Path) -> None:
+    path = tmp_path / "no-header.csv"
+    path.write_text("Dinner tonight just the two of us?,ana@example.com\nsecond,row\n")
+    with pytest.raises(ValueError) as error:
+        list(read_inbox(path))
+    assert "Dinner" not in str(error.value) and "header" in str(error.value)
+
+
+SIGNAL_SCRIPT = """
+import sys, time
+import boundaryline.batch as batch
+original = batch._score_chunk
+def slow(*args, **kwargs):
+    print("scoring", flush=True)
+    time.sleep(30)
+    return original(*args, **kwargs)
+batch._score_chunk = slow
+from boundaryline.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT])
+def test_a_signal_leaves_no_temp_file_and_says_what_was_finished(
+    tiny_trained: Settings, tmp_path: Path, signum: int
+) -> None:
+    script = tmp_path / "run.py"
+    script.write_text(SIGNAL_SCRIPT)
+    out = tmp_path / "out" / "results.csv"
+    env = {**os.environ, "BOUNDARYLINE_ROOT": str(tiny_trained.root)}
+    run = subprocess.Popen([sys.executable, str(script), "score", str(write_inbox(tmp_path / "i.csv", 5)), "--out", str(out), "-q"],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)  # fmt: skip
+    assert run.stdout is not None and run.stdout.readline() == "scoring\n"
+    run.send_signal(signum)
+    _, err = run.communicate(timeout=60)
+    assert run.returncode == 130
+    assert "0 message(s) had been scored; no results file was written" in err
+    assert "Traceback" not in err
+    assert list(out.parent.iterdir()) == []

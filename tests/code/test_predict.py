@@ -69,7 +69,9 @@ def test_score_matches_the_bare_pipeline(tiny_scorer: Scorer) -> None:
     proba = tiny_scorer.pipeline.predict_proba(TEXTS)
     for score, row in zip(scores, proba, strict=True):
         assert [score.scores[label] for label in tiny_scorer.labels] == pytest.approx(list(row))
-        assert score.label == tiny_scorer.labels[int(np.argmax(row))]
+        # arg-max, a tie with professional (the empty text scores a third each) going to professional
+        in_order = [row[tiny_scorer.labels.index(label)] for label in LABELS]
+        assert score.label == LABELS[int(np.argmax(in_order))]
         assert score.flagged == (score.label != "professional")
         assert score.explanation is not None and len(score.explanation) <= 3
         assert all(c.weight > 0 for c in score.explanation)
@@ -122,3 +124,10 @@ def test_explanations_follow_the_feature_union_whatever_its_order(tiny_trained) 
 def test_a_plain_string_is_refused(tiny_scorer: Scorer) -> None:
     with pytest.raises(TypeError, match=r"score\(\[text\]\)"):
         tiny_scorer.score("Coffee next week?")
+
+
+def test_a_tie_is_no_evidence() -> None:
+    """With no known word a message scores a third per class; in the model's own class order the arg-max would
+    be the first concern class, but a tie with professional is no reason to flag."""
+    order = ["inappropriate_proposition", "pestering", "professional"]  # scikit-learn's (alphabetical) order
+    assert decide(np.full((1, 3), 1 / 3), order, {}) == ["professional"]

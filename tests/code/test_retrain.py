@@ -1,8 +1,14 @@
 """The retraining loop on the tiny project: promote when better, refuse when worse, never half-done."""
 
 import json
+import os
 import re
+import stat
+import subprocess
+import sys
+import time
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -10,7 +16,7 @@ import pytest
 from boundaryline import registry
 from boundaryline import retrain as retrain_module
 from boundaryline.cli import main as cli
-from boundaryline.data import load_corpus
+from boundaryline.data import load_challenge, load_corpus
 from boundaryline.feedback import FeedbackStore
 from boundaryline.retrain import retrain
 from boundaryline.settings import LABELS, Settings
@@ -43,7 +49,9 @@ def weak_service(tiny_project: Settings) -> Settings:
     version = train_and_save(tiny_project, corpus=corpus, grid=TINY_GRID, baselines=False)
     registry.promote(tiny_project.models_dir, version, reason="weak model for the test")
     assert tiny_project.corpus_path.read_bytes() == original
-    return tiny_project
+    # The tiny test split has 3 messages a class: one message is a recall step of 0.333, so the gate's
+    # tolerance is set to what this fixture can resolve (the candidates below are far better overall).
+    return tiny_project.model_copy(update={"gate_recall_tolerance": 0.34})
 
 
 def test_a_retrain_that_improves_is_promoted(weak_service: Settings) -> None:
@@ -87,7 +95,7 @@ def test_conflicts_are_listed_not_merged_unless_accepted(tiny_project: Settings,
     pd.DataFrame([{"text": row["text"], "label": "professional"}]).to_csv(new, index=False)
     before = snapshot(tiny_project)
     outcome = retrain(tiny_project, new=new, quick=True)
-    assert outcome.nothing_to_do and not outcome.promoted
+    assert outcome.refused and not outcome.promoted
     assert f"corpus row(s) {row['id']} say ['pestering']" in outcome.report
     assert snapshot(tiny_project) == before
 
@@ -108,7 +116,7 @@ def test_bad_rows_are_rejected_by_row(
     new = tmp_path / "bad.csv"
     pd.DataFrame([{"text": text, "label": label}]).to_csv(new, index=False)
     outcome = retrain(tiny_project, new=new, quick=True)
-    assert outcome.nothing_to_do
+    assert outcome.refused and not outcome.promoted
     assert f"rejected {check} bad.csv: row 1:" in outcome.report
 
 
@@ -118,7 +126,7 @@ def test_held_out_text_never_enters_training(tiny_project: Settings, tmp_path: P
     new = tmp_path / "leak.jsonl"
     new.write_text(pd.DataFrame([{"text": held["text"], "label": held["label"]}]).to_json(orient="records", lines=True))
     outcome = retrain(tiny_project, new=new, quick=True)
-    assert outcome.nothing_to_do
+    assert outcome.refused
     assert f"held-out row {held['id']}" in outcome.report
 
 
@@ -166,7 +174,7 @@ def test_an_interrupted_retrain_leaves_everything_as_it_was(
     with pytest.raises(KeyboardInterrupt):
         retrain(tiny_project, new=GOOD, from_feedback=True, quick=True, force=True)
     assert snapshot(tiny_project) == before
-    assert not [p for p in tiny_project.models_dir.iterdir() if p.name.startswith(".")]
+    assert registry.leftovers(tiny_project.models_dir) == {}
 
 
 def test_the_gate_judges_both_models_under_the_thresholds_in_force(tiny_project: Settings) -> None:
@@ -190,3 +198,167 @@ def test_the_gate_judges_both_models_under_the_thresholds_in_force(tiny_project:
                 == in_service[name]["per_class"][label]["recall"]
             )
         assert candidate["metrics"][name]["professional_flag_rate"] == 0.0
+
+
+def write_new(path: Path, rows: list[tuple[str, str]]) -> Path:
+    pd.DataFrame(rows, columns=["text", "label"]).to_csv(path, index=False)
+    return path
+
+
+def test_a_file_is_merged_whole_or_not_at_all(tiny_project: Settings, tmp_path: Path) -> None:
+    new = write_new(tmp_path / "mixed.csv", [
+        ("Could we move Thursday's review to Friday morning?", "professional"),
+        ("", "professional"),
+        ("Drinks tonight?", "spam"),
+    ])  # fmt: skip
+    before = snapshot(tiny_project)
+    outcome = retrain(tiny_project, new=new, quick=True, force=True)
+    assert outcome.refused and "Nothing merged: 2 row(s)" in outcome.report
+    assert "mixed.csv: row 2" in outcome.report and "mixed.csv: row 3" in outcome.report
+    assert snapshot(tiny_project) == before
+    outcome = retrain(tiny_project, new=new, quick=True, force=True, skip_invalid=True)
+    assert outcome.promoted
+    assert load_corpus(tiny_project)["text"].iloc[-1] == "Could we move Thursday's review to Friday morning?"
+
+
+def test_a_second_run_is_refused_while_one_holds_the_registry(
+    tiny_project: Settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr("boundaryline.cli.get_settings", lambda: tiny_project)
+    before = snapshot(tiny_project)
+    with registry.exclusive(tiny_project.models_dir):
+        with pytest.raises(registry.RegistryBusy, match="another train, retrain"):
+            retrain(tiny_project, new=GOOD, quick=True, force=True)
+        assert cli(["retrain", str(GOOD), "--quick"]) == 2
+        assert cli(["models", "rollback"]) == 2
+    assert "run this again when it has finished" in capsys.readouterr().err
+    assert snapshot(tiny_project) == before
+
+
+STEPS = [  # the promotion, in order: (where the call is looked up, its name, has the pointer moved?)
+    (registry, "begin_promotion", False),
+    (registry, "promote", False),
+    (retrain_module, "restore_corpus", True),
+    (FeedbackStore, "mark_merged", True),
+    (registry, "end_promotion", True),
+]
+
+
+@pytest.mark.parametrize(("owner", "name", "moved"), STEPS, ids=[name for _, name, _ in STEPS])
+def test_a_run_killed_at_any_step_of_the_promotion_is_finished_by_the_next(
+    tiny_project: Settings, monkeypatch: pytest.MonkeyPatch, owner: object, name: str, moved: bool
+) -> None:
+    store = FeedbackStore(tiny_project.feedback_path)
+    store.add("Dinner just us, not a work thing?", "inappropriate_proposition", id="k1")
+    rows = len(load_corpus(tiny_project))
+    original, calls = getattr(owner, name), []
+
+    def killed_the_first_time(*args: object, **kwargs: object) -> object:
+        calls.append(name)
+        if len(calls) == 1:
+            raise KeyboardInterrupt("kill -9")
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(owner, name, killed_the_first_time)
+    with pytest.raises(KeyboardInterrupt):
+        retrain(tiny_project, new=GOOD, from_feedback=True, quick=True, force=True)
+    assert (registry.current_version(tiny_project.models_dir) != "v001") == moved
+    if not moved:  # nothing is changed before the pointer moves: same corpus, every example still pending
+        assert len(load_corpus(tiny_project)) == rows
+        assert [item.merged for item in store.items()] == [None]
+
+    again = retrain(tiny_project, new=GOOD, from_feedback=True, quick=True, force=True)
+    corpus = load_corpus(tiny_project)
+    assert len(corpus) == rows + 31 and not corpus["text"].duplicated().any()  # every example, once
+    assert all(item.merged for item in store.items())
+    assert registry.pending_promotion(tiny_project.models_dir) is None
+    assert ("finished the promotion" in again.report) == moved
+
+
+def test_leftovers_are_reported_and_cleaned(
+    tiny_project: Settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr("boundaryline.cli.get_settings", lambda: tiny_project)
+    models = tiny_project.models_dir
+    (models / ".v002.abc123").mkdir()
+    (models / ".promotions.json.x1.tmp").write_text("half")
+    train_and_save(tiny_project, grid=TINY_GRID, baselines=False)  # v002, never promoted
+    assert cli(["models", "check"]) == 0
+    out = capsys.readouterr().out
+    assert ".v002.abc123" in out and ".promotions.json.x1.tmp" in out and "versions never in service: v002" in out
+    assert cli(["models", "clean"]) == 0
+    assert registry.leftovers(models) == {"versions never in service": ["v002"]}
+    assert cli(["models", "clean", "--unpromoted"]) == 0
+    assert registry.leftovers(models) == {}
+
+
+def test_files_keep_their_permissions(tiny_project: Settings) -> None:
+    old = os.umask(0o022)
+    try:
+        assert retrain(tiny_project, new=GOOD, quick=True, force=True).promoted
+    finally:
+        os.umask(old)
+    models = tiny_project.models_dir
+    for path in (models / registry.CURRENT_FILE, models / registry.PROMOTIONS_FILE, tiny_project.corpus_path):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o644, path
+    assert stat.S_IMODE((models / "v002").stat().st_mode) == 0o755
+
+
+def test_rollback_restores_the_corpus_of_the_version(tiny_project: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("boundaryline.cli.get_settings", lambda: tiny_project)
+    before = load_corpus(tiny_project)
+    assert retrain(tiny_project, new=GOOD, quick=True, force=True).promoted
+    assert len(load_corpus(tiny_project)) == len(before) + 30
+    assert cli(["models", "rollback"]) == 0
+    assert registry.current_version(tiny_project.models_dir) == "v001"
+    pd.testing.assert_frame_equal(load_corpus(tiny_project), before)
+
+
+POOL_SCRIPT = """
+import os, time
+from joblib import Parallel, delayed
+from boundaryline.processes import worker_pool
+def work(i):
+    print(os.getpid(), flush=True)
+    time.sleep(60)
+with worker_pool(2):
+    Parallel()(delayed(work)(i) for i in range(2))
+"""
+
+
+def test_worker_processes_die_with_their_parent(tmp_path: Path) -> None:
+    script = tmp_path / "pool.py"
+    script.write_text(POOL_SCRIPT)
+    parent = subprocess.Popen(
+        [sys.executable, str(script)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    )
+    assert parent.stdout is not None
+    workers = [int(parent.stdout.readline()) for _ in range(2)]
+    parent.kill()  # SIGKILL: no chance to clean up
+    parent.wait()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(Path(f"/proc/{pid}").exists() for pid in workers):
+        time.sleep(0.1)
+    assert not any(Path(f"/proc/{pid}").exists() for pid in workers), "workers outlived their parent"
+
+
+@pytest.mark.parametrize(
+    "cut",
+    [
+        lambda t: " ".join(t.split()[: int(len(t.split()) * 0.6)]),  # the first 60%
+        lambda t: " ".join(t.split()[len(t.split()) // 2 :]),  # the second half
+        lambda t: t.upper(),
+        lambda t: "Forwarding this, what do you think? " + t + " Thanks, Sam",  # the whole of it, inside another
+    ],
+    ids=["prefix", "suffix", "case", "quoted-inside"],
+)
+def test_part_of_a_frozen_message_never_enters_training(tiny_project: Settings, tmp_path: Path, cut: Any) -> None:
+    challenge = load_challenge(tiny_project)
+    held = next(t for t in challenge["text"] if len(t.split()) >= 16)
+    store = FeedbackStore(tiny_project.feedback_path)
+    store.add(cut(held), "professional", id="leak")
+    before = snapshot(tiny_project)
+    outcome = retrain(tiny_project, from_feedback=True, quick=True, force=True)
+    assert outcome.nothing_to_do, outcome.report
+    assert "of its text with held-out row ch" in outcome.report or "of its text with held-out row c0" in outcome.report
+    assert snapshot(tiny_project) == before

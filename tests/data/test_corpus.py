@@ -7,12 +7,15 @@ from boundaryline.cli import main as cli
 from boundaryline.data import (
     DATASHEET_BEGIN,
     DATASHEET_END,
+    datasheet_block,
     datasheet_counts,
+    external_counts,
     load_challenge,
     load_corpus,
     validate_challenge,
     validate_corpus,
 )
+from boundaryline.external import load_real_mail
 from boundaryline.settings import LABELS, Settings
 
 
@@ -81,6 +84,18 @@ def test_datasheet_counts_agree_with_the_data(
     sheet = (project_settings.data_dir / "README.md").read_text(encoding="utf-8")
     block = sheet.split(DATASHEET_BEGIN, 1)[1].split(DATASHEET_END, 1)[0]
     assert block.strip() == datasheet_counts(corpus, challenge).strip(), (
+        "run `boundaryline validate-data --write-datasheet`"
+    )
+
+
+def test_datasheet_names_the_external_data(project_settings: Settings) -> None:
+    real = load_real_mail(project_settings)
+    if real is None:
+        pytest.skip("no ../shared/real-mail on this machine")
+    sheet = (project_settings.data_dir / "README.md").read_text(encoding="utf-8")
+    begin, end = datasheet_block("external")
+    block = sheet.split(begin, 1)[1].split(end, 1)[0]
+    assert block.strip() == external_counts(real.provenance()).strip(), (
         "run `boundaryline validate-data --write-datasheet`"
     )
 

@@ -7,6 +7,7 @@ import pytest
 
 from boundaryline.predict import Scorer
 from boundaryline.settings import LABELS
+from boundaryline.train import PARAM_GRID
 
 OBVIOUS = {
     "professional": [
@@ -93,7 +94,11 @@ def test_explanations_point_at_the_red_flag(shipped_scorer: Scorer) -> None:
 def test_manifest_records_what_made_the_model(shipped_scorer: Scorer) -> None:
     manifest: dict[str, Any] = shipped_scorer.manifest
     assert manifest["labels"] == list(LABELS)
-    assert set(manifest["search"]["space"]) == {"tfidf__char", "tfidf__word__ngram_range", "clf__C"}
+    assert set(manifest["search"]["space"]) == set(PARAM_GRID)
     assert manifest["search"]["chosen"]
     assert manifest["corpus"]["rows"] >= 3000
     assert {"test", "challenge"} <= set(manifest["metrics"])
+    external = manifest["corpus"]["external"]
+    if external is not None:  # trained with real mail: the files it read, by hash, and the real-mail sets
+        assert all(len(digest) == 64 for digest in external["files"].values())
+        assert {"real_test", "real_maildir"} <= set(manifest["metrics"])

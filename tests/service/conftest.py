@@ -7,7 +7,7 @@ from pydantic import SecretStr
 from boundaryline.settings import Settings
 from service.app import create_app
 
-API_KEY = "test-key-123"
+API_KEY = "test-key-0123456789abcdef"
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 from boundaryline.inbox.linkedin import is_linkedin_header, read_linkedin_messages
@@ -47,15 +48,10 @@ def detect_format(path: Path) -> str:
 
 
 def _with_limit(records: Iterator[Message | BadRecord], max_chars: int) -> Iterator[Message | BadRecord]:
+    """A text over the limit is cut to it and marked ``truncated``: scored on its start, never skipped."""
     for record in records:
         if isinstance(record, Message) and len(record.text) > max_chars:
-            source, _, location = record.source.partition(": ")
-            yield BadRecord(
-                source,
-                location or record.id,
-                f"over the size limit ({len(record.text):,} characters > {max_chars:,})",
-                "text",
-            )
+            yield replace(record, text=record.text[:max_chars], truncated=True)
         else:
             yield record
 

@@ -12,7 +12,7 @@ from email.message import EmailMessage
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 
-from boundaryline.inbox.cleanup import html_to_text, strip_quoted_and_signature
+from boundaryline.inbox.cleanup import MailBody, html_to_text, own_text
 from boundaryline.inbox.records import BadRecord, Message
 
 MAX_MAIL_BYTES = 5_000_000
@@ -57,16 +57,16 @@ def _decode_part(part: EmailMessage) -> str:
     return payload.decode("latin-1")  # decodes any byte string
 
 
-def body_text(mail: EmailMessage) -> str:
-    """What the sender wrote: text/plain preferred, HTML converted to text otherwise; quotes and
-    signature stripped."""
+def body_text(mail: EmailMessage) -> MailBody:
+    """What the sender wrote: text/plain preferred, HTML converted to text otherwise; quoted lines,
+    forwarded history, signature and list footer removed (``cleanup.own_text``)."""
     part = mail.get_body(preferencelist=("plain", "html"))
     if part is None:
-        return ""
+        return MailBody("")
     content = _decode_part(part)  # type: ignore[arg-type]
     if part.get_content_subtype() == "html":
         content = html_to_text(content)
-    return strip_quoted_and_signature(content)
+    return own_text(content)
 
 
 def _thread(mail: EmailMessage) -> str | None:
@@ -76,35 +76,37 @@ def _thread(mail: EmailMessage) -> str | None:
     return _header(mail, "In-Reply-To") or _header(mail, "X-GM-THRID") or _header(mail, "Message-ID")
 
 
-def parse_mail(raw: bytes, source: str, location: str, *, max_bytes: int = MAX_MAIL_BYTES) -> Message | BadRecord:
-    """One RFC 5322 message as a ``Message``, or a ``BadRecord`` saying why not."""
-    if len(raw) > max_bytes:
-        return BadRecord(source, location, f"over the size limit ({len(raw):,} bytes > {max_bytes:,})")
+def parse_mail(raw: bytes, source: str, location: str, *, truncated: bool = False) -> Message | BadRecord:
+    """One RFC 5322 message as a ``Message``, or a ``BadRecord`` saying why not. ``truncated``: ``raw`` is
+    the first part of a message over the size limit (its text part comes first in practice)."""
     try:
         mail = email.message_from_bytes(raw, policy=policy.default)
         assert isinstance(mail, EmailMessage)
-        text = body_text(mail)
+        body = body_text(mail)
     except Exception as error:
         return BadRecord(source, location, f"cannot decode the message ({type(error).__name__}: {error})", "body")
-    if not text.strip():
-        return BadRecord(source, location, "empty body (nothing left after removing quotes and signature)", "body")
+    if not body.text.strip():
+        return BadRecord(source, location, "empty body (no text in the message, not even quoted text)", "body")
     message_id = _header(mail, "Message-ID") or f"{Path(source).name}:{hashlib.sha256(raw).hexdigest()[:12]}"
     return Message(
         id=message_id.strip("<>"),
-        text=text,
+        text=body.text,
         source=f"{source}: {location}",
         sender=_header(mail, "From"),
         recipients=_header(mail, "To"),
         date=_date(mail),
         subject=_header(mail, "Subject"),
         thread=(_thread(mail) or "").strip("<>") or None,
+        truncated=truncated,
+        quoted_only=body.quoted_only,
     )
 
 
 def read_mbox(path: Path, *, max_bytes: int = MAX_MAIL_BYTES) -> Iterator[Message | BadRecord]:
     """Stream an mbox file message by message (``mailbox.mbox`` would index the whole file first).
 
-    Only the current message is held in memory, and not even that once it passes ``max_bytes``.
+    Only the current message is held in memory, and only its first ``max_bytes``: a larger message (an
+    attachment, usually) is parsed from its start and marked ``truncated``.
     """
     source = str(path)
     record, size, started, preamble = 0, 0, False, False
@@ -114,7 +116,7 @@ def read_mbox(path: Path, *, max_bytes: int = MAX_MAIL_BYTES) -> Iterator[Messag
             if line.startswith(b"From "):  # the separator line that starts every message
                 if started:
                     record += 1
-                    yield _finish(chunk, size, source, record, max_bytes)
+                    yield parse_mail(b"".join(chunk), source, f"record {record}", truncated=size > max_bytes)
                 started, chunk, size = True, [], 0
                 continue
             if not started:
@@ -123,29 +125,27 @@ def read_mbox(path: Path, *, max_bytes: int = MAX_MAIL_BYTES) -> Iterator[Messag
             size += len(line)
             if size <= max_bytes:
                 chunk.append(line[1:] if line.startswith(b">From ") else line)  # mboxrd un-escaping
-            else:
-                chunk = []
     if started:
-        yield _finish(chunk, size, source, record + 1, max_bytes)
+        last = b"".join(chunk)
+        if not last.endswith(b"\n") or b"\n\n" not in last.replace(b"\r\n", b"\n"):
+            # no line end at the end, or headers never followed by a blank line: the file was cut off here
+            yield BadRecord(source, f"record {record + 1}", "the file ends inside this message (truncated export?)")
+        else:
+            yield parse_mail(last, source, f"record {record + 1}", truncated=size > max_bytes)
     if preamble:
         yield BadRecord(source, "line 1", "text before the first 'From ' separator line: not an mbox message")
 
 
-def _finish(chunk: list[bytes], size: int, source: str, record: int, max_bytes: int) -> Message | BadRecord:
-    if size > max_bytes:
-        return BadRecord(source, f"record {record}", f"over the size limit ({size:,} bytes > {max_bytes:,})")
-    return parse_mail(b"".join(chunk), source, f"record {record}", max_bytes=max_bytes)
-
-
 def _read_files(files: list[Path], root: Path, max_bytes: int) -> Iterator[Message | BadRecord]:
     for file in files:
-        size = file.stat().st_size
-        if size > max_bytes:
-            yield BadRecord(
-                str(root), file.relative_to(root).as_posix(), f"over the size limit ({size:,} bytes > {max_bytes:,})"
-            )
+        location = file.relative_to(root).as_posix()
+        try:
+            with file.open("rb") as handle:
+                raw = handle.read(max_bytes + 1)
+        except OSError as error:  # unreadable (permissions), vanished, a broken link: one bad record
+            yield BadRecord(str(root), location, f"cannot read the file ({error.strerror or type(error).__name__})")
             continue
-        yield parse_mail(file.read_bytes(), str(root), file.relative_to(root).as_posix(), max_bytes=max_bytes)
+        yield parse_mail(raw[:max_bytes], str(root), location, truncated=len(raw) > max_bytes)
 
 
 def read_eml(path: Path, *, max_bytes: int = MAX_MAIL_BYTES) -> Iterator[Message | BadRecord]:

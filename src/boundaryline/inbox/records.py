@@ -18,6 +18,8 @@ class Message:
     date: datetime | None = None
     subject: str | None = None
     thread: str | None = None  # conversation id where the export has one
+    truncated: bool = False  # the text was cut to the length limit before scoring
+    quoted_only: bool = False  # the sender added nothing: the text scored is the message they quoted
 
 
 @dataclass(frozen=True, slots=True)

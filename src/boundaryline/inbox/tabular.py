@@ -13,7 +13,7 @@ from typing import Any
 import ijson
 
 from boundaryline.files import read_json_lines
-from boundaryline.inbox.cleanup import html_to_text
+from boundaryline.inbox.cleanup import plain_text
 from boundaryline.inbox.records import BadRecord, Message
 
 # Accepted names per field, compared lower-cased with spaces, dashes and underscores removed.
@@ -37,7 +37,6 @@ FIELD_NAMES: dict[str, tuple[str, ...]] = {
     "subject": ("subject", "title"),
     "thread": ("thread", "threadid", "conversation", "conversationid"),
 }
-_HTML = re.compile(r"<(p|br|div|span|a|html|body)\b", re.IGNORECASE)
 _UNDECODABLE = re.compile(r"[\udc80-\udcff]")  # what errors="surrogateescape" leaves for bytes that are not UTF-8
 
 
@@ -49,13 +48,15 @@ def find_columns(names: list[str], text_column: str | None = None) -> dict[str, 
     """Map our fields to the export's column names; the text column must be found (or given)."""
     keyed = {_key(n): n for n in names}
     found = {field: next((keyed[k] for k in keys if k in keyed), "") for field, keys in FIELD_NAMES.items()}
+    # The header is never echoed: in a file without one, it is somebody's first message.
     if text_column is not None:
         if text_column not in names:
-            raise ValueError(f"no column {text_column!r}; the columns are {', '.join(names)}")
+            raise ValueError(f"no column named by --text-column among the {len(names)} header fields")
         found["text"] = text_column
     if not found["text"]:
         raise ValueError(
-            f"no text column among {', '.join(names)}; name it with --text-column (looked for {', '.join(FIELD_NAMES['text'])})"
+            f"none of the {len(names)} header fields is a text column (looked for {', '.join(FIELD_NAMES['text'])});"
+            " a CSV needs a header row; name the column with --text-column"
         )
     return {field: column for field, column in found.items() if column}
 
@@ -85,8 +86,7 @@ def to_message(
     text = (raw or "").strip()
     if _UNDECODABLE.search(text):
         return BadRecord(source, location, "bytes that are not valid UTF-8", columns["text"])
-    if _HTML.search(text):
-        text = html_to_text(text)
+    text = plain_text(text)
     if not text:
         return BadRecord(source, location, "empty text", columns["text"])
 

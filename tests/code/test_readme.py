@@ -1,0 +1,21 @@
+"""README's examples run as written."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+README = Path(__file__).parents[2] / "README.md"
+
+
+def python_blocks(section: str) -> list[str]:
+    text = README.read_text(encoding="utf-8").split(f"### {section}", 1)[1].split("\n### ", 1)[0]
+    return re.findall(r"```python\n(.*?)```", text, flags=re.DOTALL)
+
+
+def test_the_python_snippet_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    [snippet] = python_blocks("From Python")
+    exec(compile(snippet, str(README), "exec"), {})
+    printed = capsys.readouterr().out.splitlines()
+    assert len(printed) == 3
+    assert printed[0].split()[0] in ("professional", "pestering", "inappropriate_proposition")
