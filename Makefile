@@ -40,14 +40,15 @@ train: install ## grid-search, evaluate against the baselines, save and promote 
 train-quick: install ## train with the last chosen parameters only (no search, no baselines)
 	$(CLI) -v train --quick --no-baselines
 
+# INBOX, OUT and NEW are quoted: Gmail Takeout's file is "All mail Including Spam and Trash.mbox".
 score: model ## score an inbox export: make score INBOX=path [OUT=path]  (default: the sample inbox)
-	$(CLI) score $(INBOX) $(if $(OUT),--out $(OUT))
+	$(CLI) score $(if $(INBOX),"$(INBOX)") $(if $(OUT),--out "$(OUT)")
 
 serve: model ## run the HTTP service on $(HOST):$(PORT) with uvicorn
 	$(BIN)/uvicorn service.app:create_app --factory --host $(HOST) --port $(PORT) --workers $(WORKERS)
 
 retrain: model ## merge new labels (NEW=file.csv, default: the service's feedback), train, promote if not worse
-	$(CLI) -v retrain $(NEW)
+	$(CLI) -v retrain $(if $(NEW),"$(NEW)")
 
 test: model lint ## lint, then the whole test suite (code, data, model, service, notebooks)
 	$(BIN)/pytest -q --nbmake notebooks tests

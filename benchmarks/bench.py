@@ -34,7 +34,7 @@ from boundaryline.settings import Settings, get_settings
 
 # Module level, not inside comparison_app: FastAPI resolves the route annotations from these globals.
 from service.app import create_app
-from service.deps import CurrentModelDep
+from service.deps import ScorerDep
 from service.schemas import ScoreRequest, ScoreResponse
 
 SENDERS = [
@@ -157,8 +157,7 @@ def comparison_app() -> Any:
     app = create_app()
 
     @app.post("/v1/score-threadpool", response_model=ScoreResponse, response_model_exclude_none=True)
-    def score_in_threadpool(request: ScoreRequest, model: CurrentModelDep) -> ScoreResponse:
-        scorer = model.get()
+    def score_in_threadpool(request: ScoreRequest, scorer: ScorerDep) -> ScoreResponse:
         [result] = scorer.score([item.text for item in request.items()])
         return ScoreResponse(model_version=scorer.version, **result.to_dict())
 

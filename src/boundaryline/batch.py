@@ -25,7 +25,7 @@ from joblib import Parallel, delayed
 from tqdm import tqdm
 
 from boundaryline.files import write_atomic
-from boundaryline.inbox import BadRecord, Message, read_inbox
+from boundaryline.inbox import BadRecord, Message, SystemNotice, read_inbox
 from boundaryline.predict import Scorer, load_scorer
 from boundaryline.results import Score
 from boundaryline.senders import address, infer_owner, summarise_senders
@@ -52,6 +52,7 @@ class BatchSummary:
     skipped: int = 0
     labels: Counter[str] = field(default_factory=Counter)
     skipped_records: list[dict[str, Any]] = field(default_factory=list)
+    not_messages: Counter[str] = field(default_factory=Counter)  # system notices by kind: counted, not scored
     flagged: list[dict[str, Any]] = field(default_factory=list)
     senders: list[dict[str, Any]] = field(default_factory=list)
 
@@ -61,6 +62,9 @@ class BatchSummary:
             {"source": record.source, "location": record.location, "field": record.field, "reason": record.reason}
         )
 
+    def count_notice(self, notice: SystemNotice) -> None:
+        self.not_messages[notice.kind] += 1
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "inbox": self.inbox,
@@ -68,6 +72,7 @@ class BatchSummary:
             "model_version": self.model_version,
             "scored": self.scored,
             "skipped": self.skipped,
+            "not_messages": dict(self.not_messages),
             "labels": {label: self.labels.get(label, 0) for label in LABELS},
             "flagged": self.flagged,
             "senders_by_concern": self.senders,
@@ -106,6 +111,8 @@ class ScoreOptions:
     quiet: bool = False
     explain: str = "flagged"  # which rows get their top terms: flagged, all, none
     chunk_size: int = CHUNK_SIZE
+    delimiter: str | None = None  # CSV separator; None: sniffed from the header line
+    sheet: str | None = None  # .xlsx sheet; None: the first
 
     def __post_init__(self) -> None:
         if self.explain not in EXPLAIN_MODES:
@@ -114,11 +121,16 @@ class ScoreOptions:
             raise ValueError(f"output format must be one of {', '.join(OUTPUT_FORMATS)}, got {self.output_format!r}")
 
 
-def _parts(records: Iterable[Message | BadRecord], size: int) -> Iterator[tuple[list[Message], list[BadRecord]]]:
-    """The stream in chunks of ``size`` records, each split into messages to score and bad records."""
+Record = Message | BadRecord | SystemNotice
+NotScored = BadRecord | SystemNotice
+
+
+def _parts(records: Iterable[Record], size: int) -> Iterator[tuple[list[Message], list[NotScored]]]:
+    """The stream in chunks of ``size`` records, each split into messages to score and the rest (bad records,
+    system notices)."""
     iterator = iter(records)
     while chunk := list(islice(iterator, size)):
-        yield [r for r in chunk if isinstance(r, Message)], [r for r in chunk if isinstance(r, BadRecord)]
+        yield [r for r in chunk if isinstance(r, Message)], [r for r in chunk if not isinstance(r, Message)]
 
 
 def _score_chunk(messages: list[Message], scorer: Scorer, explain: str) -> list[Score]:
@@ -130,8 +142,8 @@ _WORKER_SCORER: dict[tuple[str, str], Scorer] = {}
 
 
 def _score_in_worker(
-    messages: list[Message], bad: list[BadRecord], settings: Settings, version: str, explain: str
-) -> tuple[list[Message], list[BadRecord], list[Score]]:
+    messages: list[Message], bad: list[NotScored], settings: Settings, version: str, explain: str
+) -> tuple[list[Message], list[NotScored], list[Score]]:
     """One chunk in a worker process, which loads (and verifies) the model once, then reuses it."""
     key = (str(settings.models_dir), version)
     if key not in _WORKER_SCORER:
@@ -140,8 +152,8 @@ def _score_in_worker(
 
 
 def _scored(
-    records: Iterable[Message | BadRecord], settings: Settings, scorer: Scorer, options: ScoreOptions
-) -> Iterator[tuple[list[Message], list[BadRecord], list[Score]]]:
+    records: Iterable[Record], settings: Settings, scorer: Scorer, options: ScoreOptions
+) -> Iterator[tuple[list[Message], list[NotScored], list[Score]]]:
     """Each chunk's messages, bad records and scores, in file order, on one core or several."""
     parts = _parts(records, options.chunk_size)
     if options.jobs == 1:
@@ -223,7 +235,14 @@ def score_inbox(
     options = options or ScoreOptions()
     out, output_format = results_path(inbox, out, options.output_format, settings.reports_dir)
     scorer = scorer or load_scorer(settings)
-    records = read_inbox(inbox, fmt=options.fmt, text_column=options.text_column, max_chars=settings.max_text_chars)
+    records = read_inbox(
+        inbox,
+        fmt=options.fmt,
+        text_column=options.text_column,
+        max_chars=settings.max_text_chars,
+        delimiter=options.delimiter,
+        sheet=options.sheet,
+    )
     summary = BatchSummary(inbox=str(inbox), results_file=str(out), model_version=scorer.version)
     kept: list[tuple[Message, str]] = []  # text dropped: only what the sender summary needs
     flagged: list[tuple[str, dict[str, Any]]] = []
@@ -232,6 +251,9 @@ def score_inbox(
     try:
         for messages, bad, scores in _scored(records, settings, scorer, options):
             for record in bad:
+                if isinstance(record, SystemNotice):
+                    summary.count_notice(record)
+                    continue
                 summary.skip(record)
                 print(f"skipped {record}", file=sys.stderr)
             for message, score in zip(messages, scores, strict=True):
@@ -309,7 +331,14 @@ def format_summary(summary: BatchSummary, max_rows: int = 15) -> str:
         f"# Inbox summary: {summary.inbox}",
         "",
         f"Model {summary.model_version}. Scored {summary.scored} message(s), skipped {summary.skipped}. "
-        f"Results: `{summary.results_file}`.",
+        f"Results: `{summary.results_file}`."
+        + (
+            f" Not people's messages, counted and not scored: {sum(summary.not_messages.values())} ("
+            + ", ".join(f"{kind} {n}" for kind, n in summary.not_messages.most_common())
+            + ")."
+            if summary.not_messages
+            else ""
+        ),
         "",
         counts.rename_axis("label").to_markdown(),
         "",
@@ -323,5 +352,8 @@ def format_summary(summary: BatchSummary, max_rows: int = 15) -> str:
     ]
     if summary.skipped:
         lines += ["", f"## Skipped records ({summary.skipped})", ""]
-        lines += [f"- {r['source']}: {r['location']}: {r['reason']}" for r in summary.skipped_records[:50]]
+        lines += [
+            f"- {r['source']}: {r['location']}" + (f", field {r['field']!r}" if r["field"] else "") + f": {r['reason']}"
+            for r in summary.skipped_records[:50]
+        ]
     return "\n".join(lines) + "\n"

@@ -15,6 +15,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from boundaryline.inbox import FORMATS
 from boundaryline.settings import Settings, get_settings
 
 log = logging.getLogger("boundaryline")
@@ -136,6 +137,8 @@ def cmd_score(args: argparse.Namespace, settings: Settings) -> int:
         owner=args.owner,
         quiet=args.quiet,
         explain=args.explain,
+        delimiter=_delimiter(args.delimiter),
+        sheet=args.sheet,
     )
     summary = score_inbox(inbox, settings=settings, options=options, out=Path(args.out) if args.out else None)
     if summary.skipped:
@@ -144,6 +147,17 @@ def cmd_score(args: argparse.Namespace, settings: Settings) -> int:
             file=sys.stderr,
         )
     return 1 if summary.skipped and args.strict else 0
+
+
+def _delimiter(value: str | None) -> str | None:
+    """``--delimiter``: one character, or a name for the ones a shell makes awkward (tab, semicolon, …)."""
+    if value is None:
+        return None
+    named = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "pipe": "|", "space": " "}
+    delimiter = named.get(value.lower(), value)
+    if len(delimiter) != 1:
+        raise ValueError(f"--delimiter must be one character (or tab, comma, semicolon, pipe), got {value!r}")
+    return delimiter
 
 
 def cmd_models(args: argparse.Namespace, settings: Settings) -> int:
@@ -254,11 +268,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--top", type=int, default=10)
     p.set_defaults(func=cmd_explain)
 
-    p = sub.add_parser("score", help="score an inbox export (csv, tsv, jsonl, json, mbox, maildir, eml, linkedin)")
+    p = sub.add_parser("score", help="score an inbox export (" + ", ".join(FORMATS) + ")")
     p.add_argument("inbox", nargs="?", help="file or folder (default: the shipped sample inbox)")
     p.add_argument("--out", help="results file (default: reports/<inbox name>.results.csv)")
-    p.add_argument("--format", help="input format, when detection guesses wrong")
-    p.add_argument("--text-column", help="the column holding the message text (csv/json)")
+    p.add_argument(
+        "--format", choices=FORMATS, metavar="FORMAT", help="input format, when detection guesses wrong: %(choices)s"
+    )
+    p.add_argument("--text-column", help="the column holding the message text (csv, tsv, xlsx, json)")
+    p.add_argument(
+        "--delimiter", help="CSV separator, e.g. ';' or tab (default: sniffed from the header among , ; tab |)"
+    )
+    p.add_argument("--sheet", help="the .xlsx sheet to read (default: the first)")
     p.add_argument(
         "--output-format",
         choices=["csv", "jsonl"],

@@ -1,4 +1,5 @@
-"""Inbox readers: one per export format, each yielding ``Message`` or ``BadRecord`` records as it streams."""
+"""Inbox readers: one per export format, each yielding ``Message``, ``BadRecord`` or ``SystemNotice`` records
+as it streams."""
 
 from __future__ import annotations
 
@@ -7,13 +8,48 @@ from dataclasses import replace
 from pathlib import Path
 
 from boundaryline.inbox.linkedin import is_linkedin_header, read_linkedin_messages
-from boundaryline.inbox.mail import read_eml, read_maildir, read_mbox
-from boundaryline.inbox.records import BadRecord, Message
-from boundaryline.inbox.tabular import read_csv, read_json_array, read_jsonl
+from boundaryline.inbox.mail import (
+    TNEF_SIGNATURE,
+    is_mbox_folder,
+    read_eml,
+    read_maildir,
+    read_mbox,
+    read_mbox_folder,
+    read_tnef,
+)
+from boundaryline.inbox.records import BadRecord, Message, SystemNotice
+from boundaryline.inbox.slack import is_slack_export, read_slack, slack_root
+from boundaryline.inbox.spreadsheet import read_xlsx
+from boundaryline.inbox.tabular import detect_encoding, read_csv, read_json_array, read_jsonl
+from boundaryline.inbox.whatsapp import is_whatsapp_line, read_whatsapp
 
-FORMATS = ("csv", "tsv", "jsonl", "json", "mbox", "maildir", "eml", "linkedin")
+FORMATS = (
+    "csv", "tsv", "xlsx", "jsonl", "json", "mbox", "thunderbird", "maildir", "eml", "emlx", "tnef",
+    "linkedin", "slack", "whatsapp",
+)  # fmt: skip
 
-__all__ = ["FORMATS", "BadRecord", "Message", "detect_format", "read_inbox"]
+__all__ = ["FORMATS", "BadRecord", "Message", "SystemNotice", "detect_format", "read_inbox"]
+
+Record = Message | BadRecord | SystemNotice
+
+
+def _detect_folder(path: Path) -> str:
+    if (path / "cur").is_dir() or (path / "new").is_dir():
+        return "maildir"
+    if (path / "messages.csv").is_file():
+        return "linkedin"
+    if is_slack_export(path):
+        return "slack"
+    if is_mbox_folder(path):
+        return "thunderbird"
+    if next(path.rglob("*.emlx"), None) is not None:
+        return "emlx"
+    if next(path.rglob("*.eml"), None) is not None:
+        return "eml"
+    raise ValueError(
+        f"{path}: a folder with no Maildir (cur/, new/), no mbox files (Thunderbird, .mbox), no .eml or .emlx"
+        " files, no LinkedIn messages.csv and no Slack export (users.json, channels.json)"
+    )
 
 
 def detect_format(path: Path) -> str:
@@ -21,33 +57,39 @@ def detect_format(path: Path) -> str:
     if not path.exists():
         raise FileNotFoundError(f"{path}: no such file or folder")
     if path.is_dir():
-        if (path / "cur").is_dir() or (path / "new").is_dir():
-            return "maildir"
-        if (path / "messages.csv").is_file():
-            return "linkedin"
-        if next(path.rglob("*.eml"), None) is not None:
-            return "eml"
-        raise ValueError(f"{path}: a folder with no Maildir (cur/, new/), no .eml files and no LinkedIn messages.csv")
+        return _detect_folder(path)
     suffix = path.suffix.lower()
     with path.open("rb") as handle:
         head = handle.read(4096)
-    first_line = head.split(b"\n", 1)[0].decode("utf-8-sig", errors="replace")
+    if head.startswith(TNEF_SIGNATURE):
+        return "tnef"
     if suffix in (".mbox", ".mbx") or head.startswith(b"From "):
         return "mbox"
-    if suffix == ".eml":
-        return "eml"
+    if suffix in (".eml", ".emlx"):
+        return suffix[1:]
+    if suffix in (".xlsx", ".xlsm"):
+        return "xlsx"
+    if suffix == ".xls":
+        raise ValueError(f"{path}: an old-style Excel .xls workbook; save it as .xlsx or CSV and score that")
     if suffix in (".jsonl", ".ndjson"):
         return "jsonl"
     if suffix == ".json":
-        return "json" if head.lstrip().startswith(b"[") else "jsonl"
+        root = slack_root(path)
+        if root is not None and path.parent != root:
+            return "slack"  # one conversation's day file inside a Slack export
+        return "json" if head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"[") else "jsonl"
     if suffix == ".tsv":
         return "tsv"
     if suffix in (".csv", ".txt"):
+        text = head.decode(detect_encoding(path), errors="replace").lstrip("\ufeff")
+        first_line = next((line for line in text.splitlines() if line.strip()), "")
+        if is_whatsapp_line(first_line):
+            return "whatsapp"
         return "linkedin" if is_linkedin_header(first_line) else "csv"
     raise ValueError(f"{path}: cannot tell the format; pass one of {', '.join(FORMATS)} with --format")
 
 
-def _with_limit(records: Iterator[Message | BadRecord], max_chars: int) -> Iterator[Message | BadRecord]:
+def _with_limit(records: Iterator[Record], max_chars: int) -> Iterator[Record]:
     """A text over the limit is cut to it and marked ``truncated``: scored on its start, never skipped."""
     for record in records:
         if isinstance(record, Message) and len(record.text) > max_chars:
@@ -57,19 +99,35 @@ def _with_limit(records: Iterator[Message | BadRecord], max_chars: int) -> Itera
 
 
 def read_inbox(
-    path: Path, *, fmt: str | None = None, text_column: str | None = None, max_chars: int = 20_000
-) -> Iterator[Message | BadRecord]:
-    """Every message of an export, in file order; unreadable ones come as ``BadRecord`` and the stream goes on."""
+    path: Path,
+    *,
+    fmt: str | None = None,
+    text_column: str | None = None,
+    max_chars: int = 20_000,
+    delimiter: str | None = None,
+    sheet: str | None = None,
+) -> Iterator[Record]:
+    """Every message of an export, in file order; unreadable ones come as ``BadRecord``, entries that are no
+    person's message (Slack joins, WhatsApp system lines) as ``SystemNotice``, and the stream goes on.
+
+    ``delimiter`` forces the CSV separator (sniffed otherwise); ``sheet`` names the .xlsx sheet (the first
+    otherwise)."""
     fmt = fmt or detect_format(path)
     readers = {
-        "csv": lambda: read_csv(path, text_column=text_column),
-        "tsv": lambda: read_csv(path, text_column=text_column, delimiter="\t"),
+        "csv": lambda: read_csv(path, text_column=text_column, delimiter=delimiter),
+        "tsv": lambda: read_csv(path, text_column=text_column, delimiter=delimiter or "\t"),
+        "xlsx": lambda: read_xlsx(path, sheet=sheet, text_column=text_column),
         "jsonl": lambda: read_jsonl(path, text_column=text_column),
         "json": lambda: read_json_array(path, text_column=text_column),
         "mbox": lambda: read_mbox(path),
+        "thunderbird": lambda: read_mbox_folder(path) if path.is_dir() else read_mbox(path),
         "maildir": lambda: read_maildir(path),
         "eml": lambda: read_eml(path),
+        "emlx": lambda: read_eml(path),
+        "tnef": lambda: read_tnef(path),
         "linkedin": lambda: read_linkedin_messages(path),
+        "slack": lambda: read_slack(path),
+        "whatsapp": lambda: read_whatsapp(path),
     }
     if fmt not in readers:
         raise ValueError(f"unknown format {fmt!r}; one of {', '.join(FORMATS)}")

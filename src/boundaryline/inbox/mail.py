@@ -1,8 +1,10 @@
-"""Mail readers: mbox (streamed), Maildir and folders of .eml files, decoded with the standard
-library's ``email`` package (``policy.default``)."""
+"""Mail readers: mbox (streamed), folders of mbox files (Thunderbird, Gmail Takeout), Maildir, and folders of
+.eml / Apple Mail .emlx files, decoded with the standard library's ``email`` package (``policy.default``).
+An Outlook ``winmail.dat`` (TNEF) attachment is opened with ``tnefparse`` when it holds the only body."""
 
 from __future__ import annotations
 
+import csv
 import email
 import hashlib
 from collections.abc import Iterator
@@ -10,12 +12,32 @@ from datetime import datetime
 from email import policy
 from email.message import EmailMessage
 from email.utils import parsedate_to_datetime
-from pathlib import Path
+from pathlib import Path, PurePosixPath
+from typing import Any
 
-from boundaryline.inbox.cleanup import MailBody, html_to_text, own_text
-from boundaryline.inbox.records import BadRecord, Message
+from boundaryline.inbox.cleanup import MailBody, html_to_text, own_text, strip_quoted_and_signature
+from boundaryline.inbox.records import BadRecord, Direction, Message
 
 MAX_MAIL_BYTES = 5_000_000
+TNEF_SIGNATURE = b"\x78\x9f\x3e\x22"  # 0x223E9F78, little-endian: the first bytes of every winmail.dat
+
+# Gmail Takeout's X-Gmail-Labels names the owner's own mail "Sent" (or "Drafts"), in the account's language.
+_OWN_MAIL_LABELS = frozenset(
+    {
+        *("sent", "sent mail", "drafts", "draft"),
+        *("envoyé", "envoyés", "messages envoyés", "brouillons"),  # French
+        *("gesendet", "entwürfe"),  # German
+        *("enviados", "enviado", "e-mails enviados", "borradores", "rascunhos"),  # Spanish, Portuguese
+        *("posta inviata", "inviati", "bozze"),  # Italian
+        *("verzonden", "concepten"),  # Dutch
+        *("odesláno", "wysłane", "отправленные", "送信済みメール"),  # Czech, Polish, Russian, Japanese
+    }
+)
+# Folder names of the owner's own mail in Thunderbird and Apple Mail exports (compared lower-cased, without
+# the .sbd / .mbox suffix).
+_OWN_MAIL_FOLDERS = frozenset({"sent", "sent mail", "sent messages", "sent items", "drafts", "draft"})
+# Files a Thunderbird mail folder holds beside the mailboxes; not mail, so not read.
+_THUNDERBIRD_HOUSEKEEPING = frozenset({"msgFilterRules.dat", "popstate.dat", "filterlog.html", "junklog.html"})
 
 
 def _header(mail: EmailMessage, name: str) -> str | None:
@@ -69,22 +91,92 @@ def body_text(mail: EmailMessage) -> MailBody:
     return own_text(content)
 
 
+# ----- Outlook winmail.dat (TNEF)
+
+
+def _tnef_string(value: Any, codepage: str) -> str:
+    """A body as tnefparse gives it (bytes, str, or a list of either) as text, without NUL padding."""
+    if isinstance(value, list):
+        return "".join(_tnef_string(item, codepage) for item in value)
+    if isinstance(value, bytes):
+        for charset in ("utf-8", codepage):
+            try:
+                return value.decode(charset).replace("\x00", "")
+            except (LookupError, UnicodeDecodeError):
+                continue
+        return value.decode("cp1252", errors="replace").replace("\x00", "")
+    return str(value or "").replace("\x00", "")
+
+
+def tnef_body(data: bytes) -> str:
+    """What the sender wrote in a TNEF (``winmail.dat``) body: plain text preferred, HTML converted otherwise.
+    Raises ``ValueError`` with the true reason when there is none to read."""
+    from tnefparse import TNEF
+
+    try:
+        tnef = TNEF(data, do_checksum=False)
+    except Exception as error:
+        raise ValueError(f"the winmail.dat (TNEF) data cannot be decoded ({type(error).__name__}: {error})") from error
+    codepage = tnef.codepage or "cp1252"
+    plain = _tnef_string(tnef.body, codepage)
+    if plain.strip():
+        return strip_quoted_and_signature(plain)
+    html = _tnef_string(tnef.htmlbody, codepage)
+    if html.strip():
+        return strip_quoted_and_signature(html_to_text(html))
+    if tnef.has_body():
+        raise ValueError("the body is only in winmail.dat (TNEF) as compressed RTF, which boundaryline does not read")
+    raise ValueError("winmail.dat (TNEF) holds no message body")
+
+
+def _tnef_attachment(mail: EmailMessage) -> bytes | None:
+    for part in mail.walk():
+        if part.get_content_type() == "application/ms-tnef" or (part.get_filename() or "").lower() == "winmail.dat":
+            payload = part.get_payload(decode=True)
+            return payload if isinstance(payload, bytes) else None
+    return None
+
+
+# ----- one message
+
+
 def _thread(mail: EmailMessage) -> str | None:
+    gmail_thread = _header(mail, "X-GM-THRID")  # Gmail Takeout's own conversation id
+    if gmail_thread:
+        return gmail_thread
     references = (_header(mail, "References") or "").split()
     if references:
         return references[0]
-    return _header(mail, "In-Reply-To") or _header(mail, "X-GM-THRID") or _header(mail, "Message-ID")
+    return _header(mail, "In-Reply-To") or _header(mail, "Message-ID")
 
 
-def parse_mail(raw: bytes, source: str, location: str, *, truncated: bool = False) -> Message | BadRecord:
-    """One RFC 5322 message as a ``Message``, or a ``BadRecord`` saying why not. ``truncated``: ``raw`` is
-    the first part of a message over the size limit (its text part comes first in practice)."""
+def gmail_direction(labels: str | None) -> Direction | None:
+    """From Gmail Takeout's ``X-Gmail-Labels``: "outgoing" for the owner's Sent mail and drafts, "incoming" for
+    the rest; None when there are no labels (not a Takeout export)."""
+    if not labels:
+        return None
+    names = {name.strip().lower() for name in next(csv.reader([labels], skipinitialspace=True), [])}
+    return "outgoing" if names & _OWN_MAIL_LABELS else "incoming"
+
+
+def parse_mail(
+    raw: bytes, source: str, location: str, *, truncated: bool = False, direction: Direction | None = None
+) -> Message | BadRecord:
+    """One RFC 5322 message as a ``Message``, or a ``BadRecord`` saying why not. ``truncated``: ``raw`` is the
+    first part of a message over the size limit (its text part comes first in practice). ``direction`` is
+    what the export's layout says (a Sent folder); Gmail's labels, when the message has them, say it instead."""
     try:
         mail = email.message_from_bytes(raw, policy=policy.default)
         assert isinstance(mail, EmailMessage)
         body = body_text(mail)
+        tnef = _tnef_attachment(mail) if not body.text.strip() else None
     except Exception as error:
         return BadRecord(source, location, f"cannot decode the message ({type(error).__name__}: {error})", "body")
+    if tnef is not None:  # Outlook put the body in winmail.dat
+        try:
+            body = MailBody(tnef_body(tnef))
+        except ValueError as error:
+            return BadRecord(source, location, str(error), "body")
     if not body.text.strip():
         return BadRecord(source, location, "empty body (no text in the message, not even quoted text)", "body")
     message_id = _header(mail, "Message-ID") or f"{Path(source).name}:{hashlib.sha256(raw).hexdigest()[:12]}"
@@ -99,24 +191,49 @@ def parse_mail(raw: bytes, source: str, location: str, *, truncated: bool = Fals
         thread=(_thread(mail) or "").strip("<>") or None,
         truncated=truncated,
         quoted_only=body.quoted_only,
+        direction=gmail_direction(_header(mail, "X-Gmail-Labels")) or direction,
     )
 
 
-def read_mbox(path: Path, *, max_bytes: int = MAX_MAIL_BYTES) -> Iterator[Message | BadRecord]:
-    """Stream an mbox file message by message (``mailbox.mbox`` would index the whole file first).
+# ----- mbox
+
+
+def read_mbox(
+    path: Path,
+    *,
+    max_bytes: int = MAX_MAIL_BYTES,
+    source: str | None = None,
+    prefix: str = "",
+    direction: Direction | None = None,
+) -> Iterator[Message | BadRecord]:
+    """Stream an mbox file message by message (``mailbox.mbox`` would index the whole file first); a folder
+    is read as a folder of mbox files (``read_mbox_folder``).
 
     Only the current message is held in memory, and only its first ``max_bytes``: a larger message (an
-    attachment, usually) is parsed from its start and marked ``truncated``.
+    attachment, usually) is parsed from its start and marked ``truncated``. ``source`` and ``prefix`` name the
+    file when it is one of a folder's ("Profile: Archives.sbd/2023, record 4").
     """
-    source = str(path)
+    if path.is_dir():
+        yield from read_mbox_folder(path, max_bytes=max_bytes)
+        return
+    source = source or str(path)
     record, size, started, preamble = 0, 0, False, False
     chunk: list[bytes] = []
+
+    def finish(last: bool = False) -> Message | BadRecord:
+        location = f"{prefix}record {record}"
+        raw = b"".join(chunk)
+        if last and size <= max_bytes and (not raw.endswith(b"\n") or b"\n\n" not in raw.replace(b"\r\n", b"\n")):
+            # no line end at the end, or headers never followed by a blank line: the file was cut off here
+            return BadRecord(source, location, "the file ends inside this message (truncated export?)")
+        return parse_mail(raw, source, location, truncated=size > max_bytes, direction=direction)
+
     with path.open("rb") as handle:
         for line in handle:
             if line.startswith(b"From "):  # the separator line that starts every message
                 if started:
                     record += 1
-                    yield parse_mail(b"".join(chunk), source, f"record {record}", truncated=size > max_bytes)
+                    yield finish()
                 started, chunk, size = True, [], 0
                 continue
             if not started:
@@ -126,32 +243,106 @@ def read_mbox(path: Path, *, max_bytes: int = MAX_MAIL_BYTES) -> Iterator[Messag
             if size <= max_bytes:
                 chunk.append(line[1:] if line.startswith(b">From ") else line)  # mboxrd un-escaping
     if started:
-        last = b"".join(chunk)
-        if not last.endswith(b"\n") or b"\n\n" not in last.replace(b"\r\n", b"\n"):
-            # no line end at the end, or headers never followed by a blank line: the file was cut off here
-            yield BadRecord(source, f"record {record + 1}", "the file ends inside this message (truncated export?)")
-        else:
-            yield parse_mail(last, source, f"record {record + 1}", truncated=size > max_bytes)
+        record += 1
+        yield finish(last=True)
     if preamble:
-        yield BadRecord(source, "line 1", "text before the first 'From ' separator line: not an mbox message")
+        yield BadRecord(source, f"{prefix}line 1", "text before the first 'From ' separator line: not an mbox message")
 
 
-def _read_files(files: list[Path], root: Path, max_bytes: int) -> Iterator[Message | BadRecord]:
+def _own_mail_folder(relative: str) -> bool:
+    """Whether a path inside an export lies in a Sent or Drafts folder ("Sent", "[Gmail].sbd/Sent Mail",
+    "Sent Messages.mbox/…")."""
+    folders = PurePosixPath(relative).parts
+    return any(part.lower().removesuffix(".sbd").removesuffix(".mbox") in _OWN_MAIL_FOLDERS for part in folders)
+
+
+def is_mbox_folder(path: Path) -> bool:
+    """A Thunderbird mail folder (``.msf`` indexes, ``.sbd`` sub-folders) or a folder of ``.mbox`` files."""
+    return any(
+        (p.is_file() and p.suffix.lower() in (".msf", ".mbox", ".mbx")) or (p.is_dir() and p.suffix == ".sbd")
+        for p in path.rglob("*")
+    )
+
+
+def _mailbox_files(path: Path) -> list[Path]:
+    """The files of a folder that should be mailboxes: named ``*.mbox``/``*.mbx``, or with a Thunderbird ``.msf``
+    index beside them, or (Thunderbird's way) with no extension at all. Indexes and housekeeping files are not."""
+    files = []
+    for file in sorted(p for p in path.rglob("*") if p.is_file()):
+        if file.suffix.lower() == ".msf" or file.name in _THUNDERBIRD_HOUSEKEEPING or file.name.startswith("."):
+            continue
+        if file.suffix.lower() in (".mbox", ".mbx") or not file.suffix or file.with_name(file.name + ".msf").is_file():
+            files.append(file)
+    return files
+
+
+def read_mbox_folder(path: Path, *, max_bytes: int = MAX_MAIL_BYTES) -> Iterator[Message | BadRecord]:
+    """Every mbox below a folder: a Thunderbird profile or mail folder (mbox files without extension, their
+    ``.msf`` indexes, which are skipped, and nested ``.sbd`` folders) or a Gmail Takeout ``Mail`` folder.
+    The source of each message is the folder, its location the file's path inside it and the record number.
+    Messages in Sent or Drafts folders are marked outgoing."""
+    root = str(path)
+    for file in _mailbox_files(path):
+        relative = file.relative_to(path).as_posix()
+        try:
+            with file.open("rb") as handle:
+                head = handle.read(5)
+        except OSError as error:
+            yield BadRecord(root, relative, f"cannot read the file ({error.strerror or type(error).__name__})")
+            continue
+        if not head:
+            continue  # an empty mail folder: no messages
+        if head != b"From ":
+            yield BadRecord(root, relative, "not an mbox file (it does not start with a 'From ' line); not read")
+            continue
+        direction: Direction | None = "outgoing" if _own_mail_folder(relative) else None
+        yield from read_mbox(file, max_bytes=max_bytes, source=root, prefix=f"{relative}, ", direction=direction)
+
+
+# ----- one file per message: .eml, Apple Mail .emlx, Maildir
+
+
+def emlx_message(raw: bytes) -> bytes:
+    """The RFC 822 message inside an Apple Mail ``.emlx`` file: the first line is its length in bytes, the
+    message follows, then an XML property list (flags, dates) that is not part of it."""
+    first, newline, rest = raw.partition(b"\n")
+    count = first.strip()
+    if not newline or not count.isdigit():
+        raise ValueError("the first line is not a byte count: not an Apple Mail .emlx file")
+    size = int(count)
+    if size > len(rest):
+        raise ValueError(f"truncated: the first line announces {size:,} bytes, {len(rest):,} follow")
+    return rest[:size]
+
+
+def _read_files(
+    files: list[Path], root: Path, max_bytes: int, *, directions: bool = False
+) -> Iterator[Message | BadRecord]:
     for file in files:
-        location = file.relative_to(root).as_posix()
+        relative = file.relative_to(root).as_posix()
         try:
             with file.open("rb") as handle:
                 raw = handle.read(max_bytes + 1)
         except OSError as error:  # unreadable (permissions), vanished, a broken link: one bad record
-            yield BadRecord(str(root), location, f"cannot read the file ({error.strerror or type(error).__name__})")
+            yield BadRecord(str(root), relative, f"cannot read the file ({error.strerror or type(error).__name__})")
             continue
-        yield parse_mail(raw[:max_bytes], str(root), location, truncated=len(raw) > max_bytes)
+        truncated, raw = len(raw) > max_bytes, raw[:max_bytes]
+        if file.suffix.lower() == ".emlx":
+            try:
+                raw = emlx_message(raw)
+            except ValueError as error:
+                yield BadRecord(str(root), relative, str(error))
+                continue
+        direction: Direction | None = "outgoing" if directions and _own_mail_folder(relative) else None
+        yield parse_mail(raw, str(root), relative, truncated=truncated, direction=direction)
 
 
 def read_eml(path: Path, *, max_bytes: int = MAX_MAIL_BYTES) -> Iterator[Message | BadRecord]:
-    """One ``.eml`` file, or every ``.eml`` file below a folder, in name order."""
+    """One ``.eml`` or Apple Mail ``.emlx`` file, or every such file below a folder, in name order (an Apple
+    Mail mailbox such as ``INBOX.mbox/`` included). Files in Sent or Drafts folders are marked outgoing."""
     if path.is_dir():
-        yield from _read_files(sorted(p for p in path.rglob("*.eml") if p.is_file()), path, max_bytes)
+        files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in (".eml", ".emlx"))
+        yield from _read_files(files, path, max_bytes, directions=True)
     else:
         yield from _read_files([path], path.parent, max_bytes)
 
@@ -160,3 +351,22 @@ def read_maildir(path: Path, *, max_bytes: int = MAX_MAIL_BYTES) -> Iterator[Mes
     """A Maildir's ``cur/`` and ``new/`` messages, in name order."""
     files = sorted(p for sub in ("cur", "new") if (path / sub).is_dir() for p in (path / sub).iterdir() if p.is_file())
     yield from _read_files(files, path, max_bytes)
+
+
+def read_tnef(path: Path, *, max_bytes: int = MAX_MAIL_BYTES) -> Iterator[Message | BadRecord]:
+    """A ``winmail.dat`` saved on its own: its body as one message (it carries no sender or recipients)."""
+    source = str(path)
+    size = path.stat().st_size
+    if size > max_bytes:
+        yield BadRecord(source, "record 1", f"over the size limit ({size:,} bytes > {max_bytes:,})")
+        return
+    raw = path.read_bytes()
+    try:
+        text = tnef_body(raw)
+    except ValueError as error:
+        yield BadRecord(source, "record 1", str(error), "body")
+        return
+    if not text.strip():
+        yield BadRecord(source, "record 1", "empty body (nothing left after removing quotes and signature)", "body")
+        return
+    yield Message(id=f"{path.name}:{hashlib.sha256(raw).hexdigest()[:12]}", text=text, source=f"{source}: record 1")

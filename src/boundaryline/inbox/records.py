@@ -1,9 +1,14 @@
-"""The record every inbox reader yields: one ``Message``, or one ``BadRecord`` that says what was wrong and where."""
+"""What every inbox reader yields: one ``Message``; one ``BadRecord`` that says what was wrong and where; or
+one ``SystemNotice`` for an entry of the export that is no person's message (a Slack join notice, a
+WhatsApp "<Media omitted>" line)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
+
+Direction = Literal["incoming", "outgoing"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,6 +25,7 @@ class Message:
     thread: str | None = None  # conversation id where the export has one
     truncated: bool = False  # the text was cut to the length limit before scoring
     quoted_only: bool = False  # the sender added nothing: the text scored is the message they quoted
+    direction: Direction | None = None  # "outgoing": the owner's own mail (Gmail's Sent label); None: unknown
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,3 +40,17 @@ class BadRecord:
     def __str__(self) -> str:
         where = f"{self.source}: {self.location}" + (f", field {self.field!r}" if self.field else "")
         return f"{where}: {self.reason}"
+
+
+@dataclass(frozen=True, slots=True)
+class SystemNotice:
+    """An entry that is well formed but no person's message (a Slack ``channel_join``, a bot post, a WhatsApp
+    "X added Y" line or "<Media omitted>"). Counted by kind in the summary, never scored, and not an error:
+    nothing in the export is wrong, so it is not a ``BadRecord``."""
+
+    source: str
+    location: str
+    kind: str  # what it is, e.g. "Slack channel_join", "WhatsApp media omitted"
+
+    def __str__(self) -> str:
+        return f"{self.source}: {self.location}: {self.kind}"

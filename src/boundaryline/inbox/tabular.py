@@ -1,12 +1,15 @@
-"""Readers for table-shaped exports: CSV/TSV, JSON Lines and JSON arrays; fields found by their names."""
+"""Readers for table-shaped exports: CSV/TSV (any encoding, any of the usual separators), JSON Lines and JSON
+arrays; fields found by their names."""
 
 from __future__ import annotations
 
+import codecs
 import csv
 import re
 from collections.abc import Iterator, Mapping
 from datetime import datetime
 from email.utils import parsedate_to_datetime
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -37,11 +40,62 @@ FIELD_NAMES: dict[str, tuple[str, ...]] = {
     "subject": ("subject", "title"),
     "thread": ("thread", "threadid", "conversation", "conversationid"),
 }
-_UNDECODABLE = re.compile(r"[\udc80-\udcff]")  # what errors="surrogateescape" leaves for bytes that are not UTF-8
+_UNDECODABLE = re.compile(r"[\udc80-\udcff]")  # what errors="surrogateescape" leaves for bytes that do not decode
+_GARBLED = re.compile(r"[\x00\ufffd\udc80-\udcff]")
+DELIMITERS = ",;\t|"
+SAMPLE_BYTES = 1 << 16
+# UTF-32's marks first: UTF-32-LE's starts with UTF-16-LE's.
+_BOMS = [
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+]
 
 
 def _key(name: str) -> str:
     return re.sub(r"[\s_\-]", "", name.strip().lower())
+
+
+def sample_encoding(sample: bytes) -> str:
+    """The encoding of a text file, from its first bytes: the byte-order mark (Excel's "Unicode text" is UTF-16
+    with one); else UTF-8 when the bytes are UTF-8, or hold UTF-8 characters beside a few broken bytes (those
+    rows are then reported one by one); else what ``charset-normalizer`` finds most likely (a Windows code page,
+    UTF-16 without a mark)."""
+    for bom, name in _BOMS:
+        if sample.startswith(bom):
+            return name
+    if b"\x00" not in sample:
+        text = sample.decode("utf-8", errors="surrogateescape")
+        if not _UNDECODABLE.search(text) or any(ord(c) > 127 and not 0xDC80 <= ord(c) <= 0xDCFF for c in text):
+            return "utf-8"
+    from charset_normalizer import from_bytes
+
+    guess = from_bytes(sample).best()
+    return guess.encoding if guess is not None else "utf-8"
+
+
+def detect_encoding(path: Path) -> str:
+    """``sample_encoding`` of the first 64 KiB of ``path`` (cut at a line end, so no character is split)."""
+    with path.open("rb") as handle:
+        sample = handle.read(SAMPLE_BYTES)
+    if len(sample) == SAMPLE_BYTES and b"\n" in sample:
+        sample = sample[: sample.rindex(b"\n") + 1]
+    return sample_encoding(sample)
+
+
+def _encoding_name(encoding: str) -> str:
+    return "UTF-8" if encoding.replace("_", "-").lower() in ("utf-8", "utf8", "utf-8-sig") else encoding
+
+
+def sniff_delimiter(header: str, default: str = ",") -> str:
+    """The separator of a CSV header line, one of ``,;\\t|`` (``csv.Sniffer``); ``default`` when it cannot tell
+    (a single column)."""
+    try:
+        return csv.Sniffer().sniff(header, delimiters=DELIMITERS).delimiter
+    except csv.Error:
+        return default
 
 
 def find_columns(names: list[str], text_column: str | None = None) -> dict[str, str]:
@@ -77,7 +131,13 @@ def parse_date(value: Any) -> datetime | None:
 
 
 def to_message(
-    record: Mapping[str, Any], columns: Mapping[str, str], source: str, location: str, default_id: str
+    record: Mapping[str, Any],
+    columns: Mapping[str, str],
+    source: str,
+    location: str,
+    default_id: str,
+    *,
+    encoding: str = "UTF-8",
 ) -> Message | BadRecord:
     """One row or object as a ``Message``; an empty or undecodable text is a ``BadRecord``."""
     raw = record.get(columns["text"])
@@ -85,7 +145,7 @@ def to_message(
         return BadRecord(source, location, f"text is a {type(raw).__name__}, not a string", columns["text"])
     text = (raw or "").strip()
     if _UNDECODABLE.search(text):
-        return BadRecord(source, location, "bytes that are not valid UTF-8", columns["text"])
+        return BadRecord(source, location, f"bytes that are not valid {encoding}", columns["text"])
     text = plain_text(text)
     if not text:
         return BadRecord(source, location, "empty text", columns["text"])
@@ -109,15 +169,25 @@ def to_message(
 def read_csv(
     path: Path, *, text_column: str | None = None, delimiter: str | None = None
 ) -> Iterator[Message | BadRecord]:
-    """CSV or TSV, streamed row by row; line numbers are the file's (a quoted field may span lines)."""
+    """CSV or TSV, streamed row by row; line numbers are the file's (a quoted field may span lines). The
+    encoding is detected (``detect_encoding``), the separator sniffed from the header line unless given."""
     source = str(path)
-    with path.open(encoding="utf-8-sig", errors="surrogateescape", newline="") as handle:
-        if delimiter is None:
-            delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
-        reader = csv.reader(handle, delimiter=delimiter)
-        header = next(reader, None)
-        if not header:
+    encoding = detect_encoding(path)
+    # surrogateescape keeps the bytes that do not decode, so that their row (not the file) is reported
+    errors = "replace" if encoding.lower().replace("_", "-").startswith(("utf-16", "utf-32")) else "surrogateescape"
+    with path.open(encoding=encoding, errors=errors, newline="") as handle:
+        first = handle.readline()
+        if not first.strip():
             raise ValueError(f"{path}: empty file, no header row")
+        if delimiter is None:
+            delimiter = sniff_delimiter(first, default="\t" if path.suffix.lower() == ".tsv" else ",")
+        reader = csv.reader(chain([first], handle), delimiter=delimiter)
+        header = [name.replace("\ufeff", "").strip() for name in next(reader)]
+        if any(_GARBLED.search(name) for name in header):
+            raise ValueError(
+                f"{path}: the header row does not read as text in {_encoding_name(encoding)} "
+                f"({', '.join(map(repr, header[:5]))}); the file's encoding could not be told"
+            )
         columns = find_columns(header, text_column)
         line = reader.line_num
         while True:
@@ -137,7 +207,12 @@ def read_csv(
                 yield BadRecord(source, f"line {start}", f"expected {len(header)} fields, found {len(row)}")
                 continue
             yield to_message(
-                dict(zip(header, row, strict=True)), columns, source, f"line {start}", f"{path.stem}:{start}"
+                dict(zip(header, row, strict=True)),
+                columns,
+                source,
+                f"line {start}",
+                f"{path.stem}:{start}",
+                encoding=_encoding_name(encoding),
             )
 
 

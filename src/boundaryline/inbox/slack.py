@@ -1,0 +1,200 @@
+"""Slack workspace exports: ``users.json``, ``channels.json`` (and ``groups.json``, ``dms.json``, ``mpims.json``
+where present), and a folder per conversation of per-day JSON files (``2026-10-05.json``, an array of messages).
+
+Each conversation is a thread (its channel or DM id). Names come from ``users.json`` and ``<@U123>`` mentions
+are resolved to them. Join/leave notices, topic changes, bot and app posts and file shares without text are
+yielded as ``SystemNotice``: counted, never scored, and not errors.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import ijson
+
+from boundaryline.inbox.records import BadRecord, Message, SystemNotice
+
+CONVERSATION_LISTS = {"channels.json": "channel", "groups.json": "private channel", "dms.json": "dm", "mpims.json": "group dm"}  # fmt: skip
+# Subtypes that are still a person writing; every other subtype (channel_join, bot_message, …) is a notice.
+PERSON_SUBTYPES = frozenset({"thread_broadcast", "file_share", "me_message", "reply_broadcast", "file_comment"})
+_DAY_FILE = re.compile(r"^\d{4}-\d{2}-\d{2}\.json$")
+_MARKUP = re.compile(r"<([@#!])?([^<>|]+)(?:\|([^<>]*))?>")
+
+
+def is_slack_export(path: Path) -> bool:
+    return (path / "users.json").is_file() and any((path / name).is_file() for name in CONVERSATION_LISTS)
+
+
+def slack_root(path: Path) -> Path | None:
+    """The export folder ``path`` is, or lies in (a conversation folder, or one day's file)."""
+    for candidate in (path, path.parent, path.parent.parent):
+        if candidate.is_dir() and is_slack_export(candidate):
+            return candidate
+    return None
+
+
+@dataclass(frozen=True)
+class Conversation:
+    id: str
+    folder: str
+    kind: str  # channel, private channel, dm, group dm, or "folder" for one no list names
+    name: str | None
+    members: tuple[str, ...]
+
+
+def _load_list(path: Path) -> list[dict[str, Any]]:
+    try:
+        items = json.loads(path.read_text(encoding="utf-8-sig"))
+    except (OSError, ValueError) as error:
+        raise ValueError(f"{path}: not readable JSON ({error})") from error
+    if not isinstance(items, list):
+        raise ValueError(f"{path}: expected a JSON array")
+    return [item for item in items if isinstance(item, dict)]
+
+
+def user_names(root: Path) -> dict[str, str]:
+    """User id → the name people see: real name, else display name, else the handle."""
+    names = {}
+    for user in _load_list(root / "users.json"):
+        profile = user["profile"] if isinstance(user.get("profile"), dict) else {}
+        name = profile.get("real_name") or user.get("real_name") or profile.get("display_name") or user.get("name")
+        if user.get("id") and name:
+            names[str(user["id"])] = str(name)
+    return names
+
+
+def conversations(root: Path) -> list[Conversation]:
+    """Every conversation the lists name, then any other folder of day files (read too: nothing is dropped)."""
+    found: list[Conversation] = []
+    for list_name, kind in CONVERSATION_LISTS.items():
+        if not (root / list_name).is_file():
+            continue
+        for item in _load_list(root / list_name):
+            conversation_id = str(item.get("id") or item.get("name") or "")
+            # Channels' folders are named by name; DMs' by id; group DMs' by their mpdm-… name.
+            folder = str(item.get("id") if kind == "dm" else item.get("name") or item.get("id") or "")
+            members = tuple(str(m) for m in item.get("members") or [] if m)
+            found.append(Conversation(conversation_id, folder, kind, item.get("name"), members))
+    known = {c.folder for c in found}
+    for extra in sorted(p for p in root.iterdir() if p.is_dir() and p.name not in known):
+        if any(_DAY_FILE.match(f.name) for f in extra.iterdir()):
+            found.append(Conversation(extra.name, extra.name, "folder", extra.name, ()))
+    return found
+
+
+def resolve_markup(text: str, names: dict[str, str]) -> str:
+    """Slack's markup as people read it: ``<@U123>`` → "@Ana Lima", ``<#C1|general>`` → "#general",
+    ``<!here>`` → "@here", ``<https://…|label>`` → "label"; ``&amp;`` and friends unescaped."""
+
+    def replace(match: re.Match[str]) -> str:
+        sigil, target, label = match.group(1), match.group(2), match.group(3)
+        if sigil == "@":
+            return "@" + names.get(target, label or target)
+        if sigil == "#":
+            return "#" + (label or target)
+        if sigil == "!":
+            return label or "@" + target.split("^")[0]
+        return label or target.removeprefix("mailto:")
+
+    return html.unescape(_MARKUP.sub(replace, text))
+
+
+def _date(ts: Any) -> datetime | None:
+    try:
+        return datetime.fromtimestamp(float(ts), tz=UTC)
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
+def _message(
+    item: Any, conversation: Conversation, names: dict[str, str], source: str, location: str
+) -> Message | BadRecord | SystemNotice:
+    if not isinstance(item, dict):
+        return BadRecord(source, location, f"expected a JSON object, found {type(item).__name__}")
+    subtype = item.get("subtype")
+    if item.get("type", "message") != "message":
+        return SystemNotice(source, location, f"Slack {item.get('type')} event")
+    if subtype and subtype not in PERSON_SUBTYPES:
+        return SystemNotice(source, location, f"Slack {subtype}")
+    user = item.get("user")
+    if not user:
+        if item.get("bot_id"):
+            return SystemNotice(source, location, "Slack bot_message")
+        return BadRecord(source, location, "no sender (no 'user')", "user")
+    raw = item.get("text")
+    if raw is not None and not isinstance(raw, str):
+        return BadRecord(source, location, f"text is a {type(raw).__name__}, not a string", "text")
+    text = resolve_markup(raw or "", names).strip()
+    if not text:
+        if item.get("files") or item.get("attachments"):
+            return SystemNotice(source, location, "Slack file or attachment without text")
+        return BadRecord(source, location, "empty text", "text")
+    date = _date(item.get("ts"))
+    if date is None:
+        return BadRecord(source, location, f"no usable timestamp ({item.get('ts')!r})", "ts")
+    profile = item["user_profile"] if isinstance(item.get("user_profile"), dict) else {}
+    sender = names.get(str(user)) or profile.get("real_name") or str(user)
+    others = [names.get(m, m) for m in conversation.members if m != user]
+    is_dm = conversation.kind in ("dm", "group dm")
+    return Message(
+        id=f"{conversation.id}:{item.get('ts')}",
+        text=text,
+        source=f"{source}: {location}",
+        sender=sender,
+        recipients=", ".join(others) if is_dm and others else None,
+        date=date,
+        subject=None if is_dm else f"#{conversation.name or conversation.folder}",
+        thread=conversation.id,
+    )
+
+
+def read_slack(path: Path) -> Iterator[Message | BadRecord | SystemNotice]:
+    """Every message of a Slack export folder, conversation by conversation, day by day; ``path`` may also be
+    one conversation's folder or one day's file inside an export (names still come from its ``users.json``)."""
+    root = slack_root(path)
+    if root is None:
+        raise ValueError(f"{path}: not in a Slack export (no users.json with channels.json, dms.json, … beside it)")
+    names = user_names(root)
+    source = str(root)
+    for conversation in conversations(root):
+        folder = root / conversation.folder
+        if path not in (root, folder) and folder not in path.parents:
+            continue
+        if not conversation.folder or not folder.is_dir():
+            continue  # listed but with no messages exported
+        days = sorted(f for f in folder.iterdir() if f.is_file() and f.suffix == ".json")
+        for day in days:
+            if path.is_file() and day != path:
+                continue
+            relative = day.relative_to(root).as_posix()
+            yield from _read_day(day, relative, conversation, names, source)
+
+
+def _read_day(
+    day: Path, relative: str, conversation: Conversation, names: dict[str, str], source: str
+) -> Iterator[Message | BadRecord | SystemNotice]:
+    record = 0
+    with day.open("rb") as handle:
+        start = 3 if handle.read(3) == b"\xef\xbb\xbf" else 0
+        handle.seek(start)
+        if not handle.read(4096).lstrip().startswith(b"["):
+            yield BadRecord(source, relative, "not a JSON array of messages; not read")
+            return
+        handle.seek(start)
+        try:
+            for item in ijson.items(handle, "item", use_float=True):
+                record += 1
+                yield _message(item, conversation, names, source, f"{relative}, record {record}")
+        except (ijson.JSONError, UnicodeDecodeError) as error:
+            yield BadRecord(
+                source,
+                f"{relative}, record {record + 1}",
+                f"not valid JSON ({' '.join(str(error).split())}); the rest of the file is unreadable",
+            )
