@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from boundaryline.settings import check_thresholds
+
 Label = Literal["professional", "pestering", "inappropriate_proposition"]
 
 
@@ -37,8 +39,15 @@ class ScoreRequest(BaseModel):
     id: str | None = Field(default=None, max_length=200)
     explain: bool = False
     messages: list[MessageIn] | None = None
+    thresholds: dict[str, float] | None = Field(
+        default=None,
+        description="Per-class thresholds for this request only, instead of the ones in force (as "
+        "BOUNDARYLINE_THRESHOLDS: known labels, each in (0, 1]; `{}` is the arg-max).",
+        examples=[{"pestering": 0.6, "inappropriate_proposition": 0.6}],
+    )
 
     _text = field_validator("text")(lambda v: v if v is None else _not_blank(v))
+    _thresholds = field_validator("thresholds")(lambda v: v if v is None else check_thresholds(v))
 
     @model_validator(mode="after")
     def _one_or_many(self) -> ScoreRequest:
@@ -68,12 +77,17 @@ class ScoreOut(BaseModel):
     explanation: list[TermWeight] | None = None
 
 
+APPLIED = "The thresholds the labels were decided under: the request's, else the ones in force ({}: arg-max)."
+
+
 class ScoreResponse(ScoreOut):
     model_version: str
+    thresholds: dict[str, float] = Field(description=APPLIED)
 
 
 class BatchScoreResponse(BaseModel):
     model_version: str
+    thresholds: dict[str, float] = Field(description=APPLIED)
     results: list[ScoreOut]
 
 
