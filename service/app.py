@@ -8,13 +8,14 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 from prometheus_client import CollectorRegistry, Counter, GCCollector, PlatformCollector, ProcessCollector
 from prometheus_fastapi_instrumentator import Instrumentator
 
 import boundaryline
 from boundaryline.registry import ModelError
 from boundaryline.settings import Settings, get_settings
-from service.routes import api_router, health
+from service.routes import api_router, health, web
 from service.state import CurrentModel, ServiceState
 
 log = logging.getLogger("boundaryline.service")
@@ -47,6 +48,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.include_router(health.router)
     app.include_router(api_router)
+    app.include_router(web.router)  # the review page at /
+    app.mount("/static", StaticFiles(directory=web.STATIC_DIR), name="static")
     # Request counts and latency histograms per route at /metrics, plus the predicted-label counter.
     # Each app gets its own registry, so several apps in one process (tests) never share counters.
     registry = CollectorRegistry()
