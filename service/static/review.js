@@ -291,7 +291,7 @@ async function sendCorrection(label) {
   setStatus(
     status,
     `${how}: this message as “${pretty(result.data.label)}” (feedback id ${result.data.id}). ` +
-      "The next `make retrain` will use it.",
+      "The next “make retrain” will use it.",
   );
 }
 

@@ -4,6 +4,7 @@ import logging
 from pathlib import Path
 
 import pytest
+from bs4 import BeautifulSoup
 from fastapi.testclient import TestClient
 
 from boundaryline.settings import Settings
@@ -89,3 +90,13 @@ def test_sources_are_grouped_by_kind_and_external_is_always_listed() -> None:
 def test_openapi_leaves_the_page_routes_out(client: TestClient) -> None:
     paths = client.get("/openapi.json").json()["paths"]
     assert "/v1/score" in paths and not any(p == "/" or p.startswith("/web") for p in paths)
+
+
+def test_every_form_control_has_a_label(client: TestClient) -> None:
+    page = BeautifulSoup(client.get("/").text, "html.parser")
+    labelled = {label["for"] for label in page.find_all("label") if label.get("for")}
+    controls = page.find_all(["input", "select", "textarea"])
+    assert controls
+    for control in controls:
+        assert control.get("id") in labelled or control.get("aria-label"), f"unlabelled: {control}"
+    assert not page.find_all(style=True), "inline styles are refused by the page's policy"
