@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import asdict
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -134,14 +135,7 @@ async def highlight_words(body: HighlightIn, scorer: ScorerDep, settings: Settin
     work = partial(highlight, scorer, body.text, body.label)
     laid = await asyncio.get_running_loop().run_in_executor(state.executor, work)
     log.info("highlighted length=%d label=%s model=%s", len(body.text), laid.label, scorer.version)
-    return HighlightOut(
-        model_version=scorer.version,
-        label=laid.label,
-        decision=laid.decision,
-        intercept=laid.intercept,
-        unplaced=laid.unplaced,
-        segments=[SegmentOut(text=s.text, weight=s.weight) for s in laid.segments],
-    )
+    return HighlightOut(model_version=scorer.version, **asdict(laid))
 
 
 @router.get("/web/plots/{version}/{name}", summary="A plot of the model in service")

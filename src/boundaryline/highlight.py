@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from boundaryline.features import (
     _APOSTROPHES,
@@ -169,10 +169,4 @@ def highlight(scorer: Scorer, text: str, label: str | None = None) -> Highlight:
     word = dict(scorer.pipeline.named_steps["tfidf"].transformer_list).get("word")
     token_pattern = getattr(word, "token_pattern", None) or TOKEN_PATTERN
     laid = word_weights(text, {c.term: c.weight for c in explanation.contributions}, token_pattern)
-    return Highlight(
-        label=explanation.label,
-        decision=explanation.decision,
-        intercept=explanation.intercept,
-        segments=laid.segments,
-        unplaced=laid.unplaced,
-    )
+    return replace(laid, label=explanation.label, decision=explanation.decision, intercept=explanation.intercept)
