@@ -13,13 +13,14 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
 from prometheus_client import CollectorRegistry, Counter, GCCollector, PlatformCollector, ProcessCollector
 from prometheus_fastapi_instrumentator import Instrumentator
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import boundaryline
 from boundaryline.settings import Settings, SettingsProblem, get_settings
-from service.routes import api_router, health
+from service.routes import api_router, health, web
 from service.state import CurrentModel, ServiceState
 
 log = logging.getLogger("boundaryline.service")
@@ -112,6 +113,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api_router)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_middleware(ErrorBoundary)
+    app.include_router(web.router)  # the review page at /
+    app.mount("/static", StaticFiles(directory=web.STATIC_DIR), name="static")
     # Request counts and latency histograms per route at /metrics, plus the predicted-label counter.
     # Each app gets its own registry, so several apps in one process (tests) never share counters.
     registry = CollectorRegistry()

@@ -11,7 +11,9 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from boundaryline.settings import check_thresholds
 
 Label = Literal["professional", "pestering", "inappropriate_proposition"]
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
@@ -60,6 +62,25 @@ class ScoreRequest(BaseModel):
     id: ClientId | None = None
     explain: bool = False
     messages: list[MessageIn] | None = Field(default=None, min_length=1)
+    thresholds: dict[str, float] | None = Field(
+        default=None,
+        description="Per-class thresholds for this request only, instead of the ones in force (as "
+        "BOUNDARYLINE_THRESHOLDS: known labels, each in (0, 1]; `{}` is the arg-max).",
+        examples=[{"pestering": 0.6, "inappropriate_proposition": 0.6}],
+        # what the validator below enforces, stated in the document too (known labels, values in (0, 1])
+        json_schema_extra={
+            "anyOf": [
+                {
+                    "type": "object",
+                    "propertyNames": {"enum": ["professional", "pestering", "inappropriate_proposition"]},
+                    "additionalProperties": {"type": "number", "exclusiveMinimum": 0, "maximum": 1},
+                },
+                {"type": "null"},
+            ]
+        },
+    )
+
+    _thresholds = field_validator("thresholds")(lambda v: v if v is None else check_thresholds(v))
 
     @model_validator(mode="after")
     def _one_or_many(self) -> ScoreRequest:
@@ -87,12 +108,17 @@ class ScoreOut(BaseModel):
     explanation: list[TermWeight] | None = None
 
 
+APPLIED = "The thresholds the labels were decided under: the request's, else the ones in force ({}: arg-max)."
+
+
 class ScoreResponse(ScoreOut):
     model_version: str
+    thresholds: dict[str, float] = Field(description=APPLIED)
 
 
 class BatchScoreResponse(BaseModel):
     model_version: str
+    thresholds: dict[str, float] = Field(description=APPLIED)
     results: list[ScoreOut]
 
 

@@ -36,7 +36,8 @@ async def score(
     check_lengths(((f"messages[{i}].text" if batch else "text", m.text) for i, m in enumerate(items)), settings)
     start = time.perf_counter()
     texts = [item.text for item in items]
-    work = partial(scorer.score, texts, explain=[item.explain for item in items])
+    thresholds = scorer.thresholds if request.thresholds is None else request.thresholds
+    work = partial(scorer.score, texts, explain=[item.explain for item in items], thresholds=thresholds)
     scored = await asyncio.get_running_loop().run_in_executor(state.executor, work)
     results = []
     for item, result in zip(items, scored, strict=True):
@@ -49,5 +50,5 @@ async def score(
         [r.label for r in results][:20], scorer.version, (time.perf_counter() - start) * 1000,
     )  # fmt: skip
     if not batch:
-        return ScoreResponse(model_version=scorer.version, **results[0].model_dump())
-    return BatchScoreResponse(model_version=scorer.version, results=results)
+        return ScoreResponse(model_version=scorer.version, thresholds=thresholds, **results[0].model_dump())
+    return BatchScoreResponse(model_version=scorer.version, thresholds=thresholds, results=results)

@@ -93,10 +93,12 @@ class Scorer:
         *,
         explain: bool | Sequence[bool] | Literal["flagged"] = False,
         top_k: int | None = None,
+        thresholds: Mapping[str, float] | None = None,
     ) -> list[Score]:
         """Label, per-class probability and flag for each text; with ``explain`` the terms that pushed
         hardest towards the label: for every text (True), per text (a list of bools), or only for the
-        flagged ones ("flagged": the evidence a reviewer needs, at a fraction of the cost)."""
+        flagged ones ("flagged": the evidence a reviewer needs, at a fraction of the cost).
+        ``thresholds`` replaces the thresholds in force for this call (``{}``: arg-max)."""
         if isinstance(texts, str):
             raise TypeError("score() takes a list of texts; for one message write score([text])")
         texts = list(texts)
@@ -104,7 +106,7 @@ class Scorer:
             return []
         normalised, matrix = self._transform(texts)
         proba = self._clf.predict_proba(matrix)
-        labels = decide(proba, self.labels, self.thresholds)
+        labels = decide(proba, self.labels, self.thresholds if thresholds is None else thresholds)
         if explain == "flagged":
             wanted = [label in CONCERN_LABELS for label in labels]
         else:

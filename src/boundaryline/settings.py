@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
 
@@ -21,6 +22,16 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 LABELS: tuple[str, ...] = ("professional", "pestering", "inappropriate_proposition")
 CONCERN_LABELS: tuple[str, ...] = ("pestering", "inappropriate_proposition")
 MIN_API_KEY_CHARS = 16
+
+
+def check_thresholds(value: Mapping[str, float]) -> dict[str, float]:
+    """Per-class thresholds as the setting and the API take them: known labels, each in (0, 1]."""
+    for label, threshold in value.items():
+        if label not in LABELS:
+            raise ValueError(f"threshold for unknown label {label!r}; labels are {', '.join(LABELS)}")
+        if not 0.0 < threshold <= 1.0:
+            raise ValueError(f"threshold for {label!r} must be in (0, 1], got {threshold}")
+    return dict(value)
 
 
 class Settings(BaseSettings):
@@ -57,12 +68,7 @@ class Settings(BaseSettings):
     @field_validator("thresholds")
     @classmethod
     def _known_labels(cls, value: dict[str, float]) -> dict[str, float]:
-        for label, threshold in value.items():
-            if label not in LABELS:
-                raise ValueError(f"threshold for unknown label {label!r}; labels are {', '.join(LABELS)}")
-            if not 0.0 < threshold <= 1.0:
-                raise ValueError(f"threshold for {label!r} must be in (0, 1], got {threshold}")
-        return value
+        return check_thresholds(value)
 
     @field_validator("api_key")
     @classmethod

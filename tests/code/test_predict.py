@@ -90,6 +90,15 @@ def test_thresholds_change_labels_identically_in_score_and_explain(tiny_scorer: 
     assert all(s.label != "inappropriate_proposition" for s in shy.score(TEXTS))
 
 
+def test_thresholds_for_one_call_match_a_scorer_built_with_them(tiny_scorer: Scorer) -> None:
+    k = tiny_scorer.labels.index("inappropriate_proposition")
+    thresholds = {"inappropriate_proposition": float(tiny_scorer.predict_proba(TEXTS)[:, k].min())}
+    built = Scorer(tiny_scorer.pipeline, tiny_scorer.manifest, thresholds=thresholds)
+    assert [s.label for s in tiny_scorer.score(TEXTS, thresholds=thresholds)] == [s.label for s in built.score(TEXTS)]
+    assert tiny_scorer.score(TEXTS, thresholds={}) == tiny_scorer.score(TEXTS)  # {} is the arg-max
+    assert tiny_scorer.thresholds == {}  # the scorer's own thresholds are untouched
+
+
 def test_training_is_deterministic(tiny_trained) -> None:  # type: ignore[no-untyped-def]
     corpus = pd.read_csv(tiny_trained.corpus_path, dtype=str, keep_default_na=False)
     first = build_pipeline(seed=7).fit(corpus["text"], corpus["label"])

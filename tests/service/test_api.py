@@ -192,3 +192,46 @@ def test_the_pointer_is_watched(client: TestClient, service_settings: Settings) 
 def test_openapi_documents_the_v1_routes(client: TestClient) -> None:
     paths = client.get("/openapi.json").json()["paths"]
     assert {"/v1/score", "/v1/model", "/v1/feedback", "/healthz", "/readyz"} <= set(paths)
+
+
+def test_per_request_thresholds_redecide_and_are_reported(client: TestClient) -> None:
+    text = "Drinks tonight, just the two of us?"
+    default = client.post("/v1/score", json={"text": text}).json()
+    assert default["thresholds"] == {}  # the tiny model has none: arg-max
+    concern = max(("pestering", "inappropriate_proposition"), key=default["scores"].get)
+    # A threshold above the probability turns the concern off; one below it turns it on.
+    strict = client.post("/v1/score", json={"text": text, "thresholds": {concern: 1.0}}).json()
+    lenient = client.post("/v1/score", json={"text": text, "thresholds": {concern: 0.01}}).json()
+    assert strict["thresholds"] == {concern: 1.0}
+    assert strict["scores"] == pytest.approx(default["scores"])
+    if default["scores"][concern] < 1.0:
+        assert strict["label"] != concern
+    assert lenient["label"] == concern and lenient["flagged"]
+    batch = client.post("/v1/score", json={"messages": [{"text": text}], "thresholds": {concern: 0.01}}).json()
+    assert batch["thresholds"] == {concern: 0.01}
+    assert batch["results"][0]["label"] == concern
+
+
+def test_the_service_thresholds_are_reported_when_the_request_has_none(service_settings: Settings) -> None:
+    settings = service_settings.model_copy(update={"thresholds": {"pestering": 0.7}})
+    with TestClient(create_app(settings)) as client:
+        assert client.post("/v1/score", json={"text": "hello"}).json()["thresholds"] == {"pestering": 0.7}
+        assert client.post("/v1/score", json={"text": "hello", "thresholds": {}}).json()["thresholds"] == {}
+
+
+@pytest.mark.parametrize(
+    ("thresholds", "needle"),
+    [
+        ({"bogus": 0.5}, "unknown label 'bogus'"),
+        ({"pestering": 0}, "must be in (0, 1]"),
+        ({"pestering": 1.5}, "must be in (0, 1]"),
+        ({"pestering": "high"}, "valid number"),
+        ([0.5], "thresholds"),
+    ],
+)
+def test_per_request_thresholds_are_validated_like_the_setting(
+    client: TestClient, thresholds: object, needle: str
+) -> None:
+    response = client.post("/v1/score", json={"text": "hello", "thresholds": thresholds})
+    assert response.status_code == 422
+    assert needle in response.text

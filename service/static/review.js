@@ -1,0 +1,674 @@
+// boundaryline review page: plain JavaScript, no framework, nothing loaded from elsewhere.
+// Message text goes only into POST bodies (never a URL); inbox files are read here and never uploaded.
+"use strict";
+
+const KEY_STORE = "boundaryline.apiKey"; // sessionStorage: this tab only, gone when it closes
+const LEVELS = 5; // steps of highlight strength
+const LABELS = ["professional", "pestering", "inappropriate_proposition"];
+const $ = (id) => document.getElementById(id);
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs)) {
+    if (name === "class") node.className = value;
+    else if (name === "text") node.textContent = value;
+    else node.setAttribute(name, value);
+  }
+  for (const child of children) node.append(child);
+  return node;
+}
+
+function svg(tag, attrs = {}) {
+  const node = document.createElementNS("http://www.w3.org/2000/svg", tag);
+  for (const [name, value] of Object.entries(attrs)) node.setAttribute(name, String(value));
+  return node;
+}
+
+const pretty = (label) => label.replaceAll("_", " ");
+const signed = (x, digits = 3) => (x >= 0 ? "+" : "−") + Math.abs(x).toFixed(digits);
+
+function setStatus(node, message, isError = false) {
+  node.textContent = message;
+  node.classList.toggle("error", isError);
+}
+
+async function postJSON(url, body, headers = {}) {
+  const response = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body: JSON.stringify(body),
+  });
+  let data = null;
+  try {
+    data = await response.json();
+  } catch {
+    data = null;
+  }
+  return { status: response.status, ok: response.ok, data };
+}
+
+function errorText(result) {
+  const detail = result.data && result.data.detail;
+  if (typeof detail === "string") return detail;
+  if (Array.isArray(detail)) return detail.map((d) => `${(d.loc || []).slice(1).join(".")}: ${d.msg}`).join("; ");
+  return `HTTP ${result.status}`;
+}
+
+// ---------------------------------------------------------------- views (one visible at a time)
+
+function showView() {
+  const views = [...document.querySelectorAll(".view")];
+  const target = location.hash ? document.querySelector(location.hash.replace(/[^#\w-]/g, "")) : null;
+  const view = (target && target.closest(".view")) || views[0];
+  for (const v of views) v.hidden = v !== view;
+  for (const a of document.querySelectorAll("nav a")) {
+    if (a.getAttribute("href") === `#${view.id}`) a.setAttribute("aria-current", "page");
+    else a.removeAttribute("aria-current");
+  }
+}
+
+// ---------------------------------------------------------------- check a message
+
+const check = {
+  text: null, // the text last checked: what a correction sends
+  channel: null,
+  result: null,
+  highlightedFor: null, // "label" the highlight shows, so a slider move re-fetches only when it changes
+  serial: 0,
+  checkId: null,
+};
+
+function pageThresholds() {
+  const out = {};
+  for (const row of document.querySelectorAll(".threshold")) {
+    const label = row.dataset.label;
+    if ($(`th-on-${label}`).checked) out[label] = Number($(`th-${label}`).value);
+  }
+  return out;
+}
+
+function syncSlider(label) {
+  const on = $(`th-on-${label}`).checked;
+  const slider = $(`th-${label}`);
+  slider.disabled = !on;
+  $(`th-out-${label}`).textContent = on ? Number(slider.value).toFixed(2) : "arg-max";
+}
+
+function resetThresholds() {
+  const inForce = JSON.parse($("check").dataset.thresholds || "{}");
+  for (const row of document.querySelectorAll(".threshold")) {
+    const label = row.dataset.label;
+    const has = Object.hasOwn(inForce, label);
+    $(`th-on-${label}`).checked = has;
+    if (has) $(`th-${label}`).value = String(inForce[label]);
+    syncSlider(label);
+  }
+}
+
+function describeThresholds(thresholds) {
+  const entries = Object.entries(thresholds || {});
+  if (!entries.length) return "none (arg-max: the most probable label)";
+  return entries.map(([label, t]) => `${pretty(label)} ${Number(t).toFixed(2)}`).join(", ");
+}
+
+function renderBars(container, scores, thresholds) {
+  container.replaceChildren();
+  for (const label of LABELS.filter((l) => l in scores)) {
+    const p = scores[label];
+    const fill = el("span", { class: `bar-fill ${label}` });
+    fill.style.width = `${(100 * p).toFixed(1)}%`;
+    const track = el("span", { class: "bar-track", "aria-hidden": "true" }, fill);
+    if (thresholds && thresholds[label] !== undefined) {
+      const tick = el("span", { class: "bar-tick", title: `threshold ${thresholds[label]}` });
+      tick.style.left = `${(100 * thresholds[label]).toFixed(1)}%`;
+      track.append(tick);
+    }
+    const row = el(
+      "div",
+      { class: "bar", "data-label": label },
+      el("span", { class: "bar-name", text: pretty(label) }),
+      track,
+      el("span", { class: "bar-value", text: p.toFixed(3) }),
+    );
+    container.append(row);
+  }
+}
+
+function level(weight, largest) {
+  if (!largest || Math.abs(weight) < 0.05 * largest) return 0;
+  return Math.min(LEVELS, Math.ceil((LEVELS * Math.abs(weight)) / largest));
+}
+
+function renderHighlight(data) {
+  const box = $("highlighted-text");
+  box.replaceChildren();
+  const weights = data.segments.filter((s) => s.weight !== null).map((s) => Math.abs(s.weight));
+  const largest = Math.max(0, ...weights);
+  for (const segment of data.segments) {
+    if (segment.weight === null) {
+      box.append(segment.text);
+      continue;
+    }
+    const step = level(segment.weight, largest);
+    const tip = `${signed(segment.weight)} ${segment.weight >= 0 ? "towards" : "against"} ${pretty(data.label)}`;
+    if (!step) {
+      box.append(el("span", { class: "w0", title: tip, text: segment.text }));
+      continue;
+    }
+    const direction = segment.weight > 0 ? "pos" : "neg";
+    box.append(
+      el("span", {
+        class: `w w-${direction}-${step}`,
+        tabindex: "0",
+        role: "mark",
+        title: tip,
+        "data-tip": tip,
+        "data-weight": String(segment.weight),
+        "aria-label": `${segment.text}: ${tip}`,
+        text: segment.text,
+      }),
+    );
+  }
+  $("legend-scale").textContent = largest
+    ? `the largest push in this message is ${largest.toFixed(2)}; each of the ${LEVELS} steps is about ${(largest / LEVELS).toFixed(2)}`
+    : "no word has a push";
+  const words = data.segments.reduce((sum, s) => sum + (s.weight || 0), 0) + data.unplaced;
+  $("highlight-sum").textContent =
+    `Decision value for ${pretty(data.label)}: ${data.decision.toFixed(3)} = intercept ${signed(data.intercept)} ` +
+    `+ the words ${signed(words)} (every term's push is shared among the words of the n-gram it came from).`;
+  check.highlightedFor = data.label;
+}
+
+function renderResult(data) {
+  $("result").hidden = false;
+  const tag = $("result-label");
+  tag.textContent = pretty(data.label);
+  tag.className = `label-tag ${data.label}`;
+  tag.dataset.label = data.label;
+  $("result-flag").textContent = data.flagged ? "(flagged)" : "(not flagged)";
+  renderBars($("result-bars"), data.scores, data.thresholds);
+  $("result-thresholds").textContent = describeThresholds(data.thresholds);
+  $("result-version").textContent = data.model_version;
+  const terms = $("result-terms");
+  terms.replaceChildren(
+    ...(data.explanation || []).map((t) => el("li", { text: `${t.term} (${signed(t.weight, 2)})` })),
+  );
+}
+
+async function scoreCurrent() {
+  if (check.text === null) return;
+  const serial = ++check.serial;
+  const status = $("check-status");
+  setStatus(status, "Checking…");
+  const scored = await postJSON("/v1/score", { text: check.text, explain: true, thresholds: pageThresholds() });
+  if (serial !== check.serial) return; // a newer request is on its way
+  if (!scored.ok) {
+    setStatus(status, `Could not check it: ${errorText(scored)}`, true);
+    return;
+  }
+  check.result = scored.data;
+  renderResult(scored.data);
+  if (check.highlightedFor !== scored.data.label) {
+    const laid = await postJSON("/web/highlight", { text: check.text, label: scored.data.label });
+    if (serial !== check.serial) return;
+    if (!laid.ok) {
+      setStatus(status, `Could not highlight it: ${errorText(laid)}`, true);
+      return;
+    }
+    renderHighlight(laid.data);
+  }
+  setStatus(status, `Checked: ${pretty(scored.data.label)}.`);
+}
+
+function newCheckId() {
+  if (window.crypto && crypto.randomUUID) return crypto.randomUUID().replaceAll("-", "");
+  return `${Date.now().toString(36)}${Math.random().toString(36).slice(2)}`;
+}
+
+async function onCheck(event) {
+  event.preventDefault();
+  const text = $("message-text").value;
+  if (!text.trim()) {
+    setStatus($("check-status"), "Type or paste a message first.", true);
+    $("message-text").focus();
+    return;
+  }
+  check.text = text;
+  check.channel = $("message-channel").value || null;
+  check.highlightedFor = null;
+  check.checkId = newCheckId();
+  setStatus($("correct-status"), "");
+  await scoreCurrent();
+}
+
+let sliderTimer = null;
+function onSlider(label) {
+  syncSlider(label);
+  clearTimeout(sliderTimer);
+  sliderTimer = setTimeout(scoreCurrent, 120);
+}
+
+// ---------------------------------------------------------------- correct it
+
+let pendingLabel = null;
+
+async function sendCorrection(label) {
+  const key = sessionStorage.getItem(KEY_STORE);
+  if (!key) {
+    pendingLabel = label;
+    $("key-form").hidden = false;
+    $("api-key").focus();
+    setStatus($("correct-status"), "The service needs its API key to keep a correction.");
+    return;
+  }
+  const status = $("correct-status");
+  const buttons = document.querySelectorAll(".correct-as");
+  for (const b of buttons) b.disabled = true;
+  setStatus(status, "Sending…");
+  const body = { text: check.text, label, id: `web-${check.checkId}-${label}`, note: "review page" };
+  if (check.channel) body.channel = check.channel;
+  const result = await postJSON("/v1/feedback", body, { "X-API-Key": key });
+  for (const b of buttons) b.disabled = false;
+  if (result.status === 401) {
+    sessionStorage.removeItem(KEY_STORE);
+    $("forget-key").hidden = true;
+    pendingLabel = label;
+    $("key-form").hidden = false;
+    $("api-key").value = "";
+    $("api-key").focus();
+    setStatus(status, "That API key was refused; enter it again.", true);
+    return;
+  }
+  if (result.status === 503) {
+    setStatus(status, `Corrections are off on this service: ${errorText(result)}.`, true);
+    return;
+  }
+  if (!result.ok) {
+    setStatus(status, `Not stored: ${errorText(result)}`, true);
+    return;
+  }
+  const how = result.data.created ? "Stored" : "Already stored";
+  setStatus(
+    status,
+    `${how}: this message as “${pretty(result.data.label)}” (feedback id ${result.data.id}). ` +
+      "The next “make retrain” will use it.",
+  );
+}
+
+function onKey(event) {
+  event.preventDefault();
+  const key = $("api-key").value.trim();
+  if (!key) return;
+  sessionStorage.setItem(KEY_STORE, key);
+  $("api-key").value = "";
+  $("key-form").hidden = true;
+  $("forget-key").hidden = false;
+  if (pendingLabel) sendCorrection(pendingLabel);
+  pendingLabel = null;
+}
+
+// ---------------------------------------------------------------- read a scored inbox
+
+const inbox = { rows: [], summary: null, sortKey: null, sortDir: -1 };
+
+function parseCSV(text) {
+  const rows = [];
+  let row = [];
+  let field = "";
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (c === '"') quoted = false;
+      else field += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ",") {
+      row.push(field);
+      field = "";
+    } else if (c === "\n" || c === "\r") {
+      if (c === "\r" && text[i + 1] === "\n") i++;
+      row.push(field);
+      rows.push(row);
+      row = [];
+      field = "";
+    } else field += c;
+  }
+  if (field !== "" || row.length) {
+    row.push(field);
+    rows.push(row);
+  }
+  const header = rows.shift() || [];
+  return rows
+    .filter((r) => r.length > 1 || r[0] !== "")
+    .map((r) => Object.fromEntries(header.map((name, k) => [name, r[k] ?? ""])));
+}
+
+function toRow(raw) {
+  const p = Object.fromEntries(LABELS.map((l) => [l, Number(raw[`p_${l}`] ?? 0)]));
+  const flagged = raw.flagged === true || /^(true|1|yes)$/i.test(String(raw.flagged));
+  const when = raw.date ? Date.parse(raw.date) : NaN;
+  return {
+    id: String(raw.id ?? ""),
+    sender: String(raw.sender ?? ""),
+    recipients: String(raw.recipients ?? ""),
+    date: String(raw.date ?? ""),
+    time: Number.isNaN(when) ? null : when,
+    subject: String(raw.subject ?? ""),
+    label: String(raw.label ?? ""),
+    flagged,
+    p: p[raw.label] ?? 0,
+    concern: Math.max(p.pestering, p.inappropriate_proposition),
+    top_terms: String(raw.top_terms ?? ""),
+  };
+}
+
+function address(value) {
+  if (!value) return "";
+  if (!value.includes("@")) return value.split(/\s+/).filter(Boolean).join(" ").toLowerCase();
+  const angle = value.match(/<([^>]+)>/);
+  if (angle) return angle[1].trim().toLowerCase();
+  const bare = value.match(/[^\s<>,;"]+@[^\s<>,;"]+/);
+  return (bare ? bare[0] : value).trim().toLowerCase();
+}
+
+function addresses(value) {
+  if (!value) return [];
+  if (!value.includes("@")) {
+    return value
+      .split(",")
+      .map((part) => part.split(/\s+/).filter(Boolean).join(" ").toLowerCase())
+      .filter(Boolean);
+  }
+  return (value.match(/[^\s<>,;"]+@[^\s<>,;"]+/g) || []).map((a) => a.toLowerCase());
+}
+
+// The sender ranking of boundaryline.senders, for a results file opened without its summary.
+function rankSenders(rows) {
+  const counts = new Map();
+  for (const r of rows) for (const a of addresses(r.recipients)) counts.set(a, (counts.get(a) || 0) + 1);
+  const owner = [...counts.entries()].sort((a, b) => b[1] - a[1])[0]?.[0] ?? null;
+  const ordered = [...rows].sort((a, b) => (a.time ?? Infinity) - (b.time ?? Infinity));
+  const senders = new Map();
+  const runs = new Map();
+  for (const r of ordered) {
+    const who = address(r.sender);
+    if (!who) continue;
+    if (owner && who === owner) {
+      for (const a of addresses(r.recipients)) runs.set(a, 0);
+      continue;
+    }
+    const s = senders.get(who) || { sender: who, messages: 0, labels: {}, longest: 0, gap: null, last: null };
+    s.messages++;
+    s.labels[r.label] = (s.labels[r.label] || 0) + 1;
+    const recipients = addresses(r.recipients);
+    if (!owner || recipients.includes(owner) || !recipients.length) {
+      runs.set(who, (runs.get(who) || 0) + 1);
+      s.longest = Math.max(s.longest, runs.get(who));
+    }
+    if (r.time !== null) {
+      if (s.last !== null) s.gap = Math.min(s.gap ?? Infinity, r.time - s.last);
+      s.last = r.time;
+    }
+    senders.set(who, s);
+  }
+  const ranked = [...senders.values()].map((s) => ({
+    sender: s.sender,
+    messages: s.messages,
+    labels: s.labels,
+    concerning: (s.labels.pestering || 0) + (s.labels.inappropriate_proposition || 0),
+    longest_unanswered_run: s.longest,
+    shortest_gap_seconds: s.gap === null ? null : s.gap / 1000,
+  }));
+  ranked.sort(
+    (a, b) =>
+      b.concerning - a.concerning ||
+      b.longest_unanswered_run - a.longest_unanswered_run ||
+      (a.shortest_gap_seconds ?? Infinity) - (b.shortest_gap_seconds ?? Infinity) ||
+      a.sender.localeCompare(b.sender),
+  );
+  return { owner, ranked };
+}
+
+function formatGap(seconds) {
+  if (seconds === null || seconds === undefined) return "–";
+  if (seconds < 3600) return `${Math.round(seconds / 60)} min`;
+  if (seconds < 172800) return `${(seconds / 3600).toFixed(1)} h`;
+  return `${(seconds / 86400).toFixed(1)} days`;
+}
+
+function marker(x, y, label) {
+  if (label === "pestering") return svg("rect", { x: x - 3.5, y: y - 3.5, width: 7, height: 7, class: "m-pestering" });
+  if (label === "inappropriate_proposition") {
+    return svg("polygon", {
+      points: `${x},${y - 5} ${x + 5},${y} ${x},${y + 5} ${x - 5},${y}`,
+      class: "m-inappropriate_proposition",
+    });
+  }
+  return svg("circle", { cx: x, cy: y, r: 3.5, class: "m-professional" });
+}
+
+function timeline(sender, owner, rows, span) {
+  const width = 240;
+  const height = 30;
+  const pad = 7;
+  const x = (t) => pad + ((t - span[0]) / Math.max(1, span[1] - span[0])) * (width - 2 * pad);
+  const mine = rows.filter((r) => address(r.sender) === sender && r.time !== null);
+  const replies = owner
+    ? rows.filter((r) => address(r.sender) === owner && r.time !== null && addresses(r.recipients).includes(sender))
+    : [];
+  const events = [...mine.map((r) => ({ r, reply: false })), ...replies.map((r) => ({ r, reply: true }))].sort(
+    (a, b) => a.r.time - b.r.time,
+  );
+  const node = svg("svg", { width, height, viewBox: `0 0 ${width} ${height}`, class: "timeline", role: "img" });
+  let longest = 0;
+  let run = 0;
+  const title = svg("title");
+  node.append(title, svg("line", { x1: pad, x2: width - pad, y1: 13, y2: 13, class: "axis" }));
+  let previous = null;
+  for (const { r, reply } of events) {
+    if (reply) {
+      node.append(svg("line", { x1: x(r.time), x2: x(r.time), y1: 20, y2: 29, class: "reply" }));
+      previous = null;
+      run = 0;
+      continue;
+    }
+    run++;
+    longest = Math.max(longest, run);
+    if (previous) {
+      node.append(svg("line", { x1: x(previous.time), x2: x(r.time), y1: 13, y2: 13, class: "run" }));
+    }
+    previous = r;
+  }
+  for (const r of mine) node.append(marker(x(r.time), 13, r.label));
+  const text =
+    `${sender}: ${mine.length} dated message(s), ${replies.length} repl${replies.length === 1 ? "y" : "ies"} ` +
+    `from the owner, at most ${longest} in a row without a reply`;
+  title.textContent = text;
+  node.setAttribute("aria-label", text);
+  return node;
+}
+
+function renderSenders() {
+  const body = document.querySelector("#senders-table tbody");
+  body.replaceChildren();
+  const computed = rankSenders(inbox.rows);
+  const ranked = inbox.summary ? inbox.summary.senders_by_concern || [] : computed.ranked;
+  const times = inbox.rows.map((r) => r.time).filter((t) => t !== null);
+  const span = times.length ? [Math.min(...times), Math.max(...times)] : null;
+  for (const s of ranked) {
+    const cell = el("td");
+    if (span) cell.append(timeline(s.sender, computed.owner, inbox.rows, span));
+    else cell.textContent = "no dated messages";
+    body.append(
+      el(
+        "tr",
+        { "data-sender": s.sender },
+        el("th", { scope: "row", text: s.sender }),
+        el("td", { class: "num", text: String(s.messages) }),
+        el("td", { class: "num", text: String(s.labels.pestering || 0) }),
+        el("td", { class: "num", text: String(s.labels.inappropriate_proposition || 0) }),
+        el("td", { class: "num", text: String(s.longest_unanswered_run) }),
+        el("td", { class: "num", text: formatGap(s.shortest_gap_seconds) }),
+        cell,
+      ),
+    );
+  }
+}
+
+function renderCounts() {
+  const counts = Object.fromEntries(LABELS.map((label) => [label, 0]));
+  for (const r of inbox.rows) counts[r.label] = (counts[r.label] || 0) + 1;
+  const total = Math.max(1, inbox.rows.length);
+  const box = $("inbox-counts");
+  box.replaceChildren();
+  for (const [label, n] of Object.entries(counts)) {
+    const fill = el("span", { class: `bar-fill ${label}` });
+    fill.style.width = `${((100 * n) / total).toFixed(1)}%`;
+    box.append(
+      el(
+        "div",
+        { class: "bar", "data-label": label },
+        el("span", { class: "bar-name", text: pretty(label) }),
+        el("span", { class: "bar-track", "aria-hidden": "true" }, fill),
+        el("span", { class: "bar-value", text: String(n) }),
+      ),
+    );
+  }
+}
+
+function compareRows(a, b) {
+  const key = inbox.sortKey;
+  if (key === null) {
+    // Flagged first, the most confident concern first among them, then by date.
+    return b.flagged - a.flagged || b.concern - a.concern || (a.time ?? Infinity) - (b.time ?? Infinity);
+  }
+  const va = key === "date" ? (a.time ?? -Infinity) : a[key];
+  const vb = key === "date" ? (b.time ?? -Infinity) : b[key];
+  const order = typeof va === "string" ? va.localeCompare(vb) : va - vb;
+  return inbox.sortDir * order || b.concern - a.concern;
+}
+
+function renderTable() {
+  const query = $("inbox-filter").value.trim().toLowerCase();
+  const label = $("inbox-label").value;
+  const flaggedOnly = $("inbox-flagged").checked;
+  const rows = inbox.rows
+    .filter((r) => !label || r.label === label)
+    .filter((r) => !flaggedOnly || r.flagged)
+    .filter((r) => !query || `${r.sender} ${r.subject} ${r.top_terms} ${r.label}`.toLowerCase().includes(query))
+    .sort(compareRows);
+  const body = document.querySelector("#inbox-table tbody");
+  body.replaceChildren(
+    ...rows.map((r) =>
+      el(
+        "tr",
+        { class: r.flagged ? "flagged" : "", "data-id": r.id, "data-label": r.label },
+        el("td", { text: r.flagged ? "yes" : "no" }),
+        el("td", { text: r.date.replace("T", " ").slice(0, 16) }),
+        el("td", { text: r.sender }),
+        el("td", { text: r.subject }),
+        el("td", { text: pretty(r.label) }),
+        el("td", { class: "num", text: r.p.toFixed(2) }),
+        el("td", { text: r.top_terms }),
+      ),
+    ),
+  );
+  const flagged = inbox.rows.filter((r) => r.flagged).length;
+  setStatus($("inbox-status"), `${inbox.rows.length} message(s), ${flagged} flagged; showing ${rows.length}.`);
+}
+
+function onSort(event) {
+  const button = event.target.closest("button[data-key]");
+  if (!button) return;
+  const key = button.dataset.key;
+  inbox.sortDir = inbox.sortKey === key ? -inbox.sortDir : key === "flagged" || key === "p" ? -1 : 1;
+  inbox.sortKey = key;
+  for (const th of document.querySelectorAll("#inbox-table th")) th.removeAttribute("aria-sort");
+  button.parentElement.setAttribute("aria-sort", inbox.sortDir > 0 ? "ascending" : "descending");
+  renderTable();
+}
+
+async function onFiles(event) {
+  const status = $("inbox-status");
+  const files = [...event.target.files];
+  if (!files.length) return;
+  let rows = null;
+  let summary = null;
+  try {
+    for (const file of files) {
+      const text = (await file.text()).replace(/^\uFEFF/, "");
+      const name = file.name.toLowerCase();
+      if (name.endsWith(".json")) {
+        const parsed = JSON.parse(text);
+        if (parsed && parsed.senders_by_concern) summary = parsed;
+        else rows = (Array.isArray(parsed) ? parsed : [parsed]).map(toRow);
+      } else if (name.endsWith(".jsonl") || text.trimStart().startsWith("{")) {
+        rows = text
+          .split(/\r?\n/)
+          .filter((line) => line.trim())
+          .map((line) => toRow(JSON.parse(line)));
+      } else {
+        rows = parseCSV(text).map(toRow);
+      }
+    }
+  } catch (error) {
+    setStatus(status, `Could not read the file: ${error.message}`, true);
+    return;
+  }
+  if (!rows) {
+    setStatus(status, "That is a summary only: open the results file too (both can be chosen at once).", true);
+    return;
+  }
+  if (rows.length && !rows.some((r) => r.label)) {
+    setStatus(status, "This does not look like a results file of `make score` (no label column).", true);
+    return;
+  }
+  inbox.rows = rows;
+  inbox.summary = summary;
+  inbox.sortKey = null;
+  inbox.sortDir = -1;
+  $("inbox-out").hidden = false;
+  renderCounts();
+  renderSenders();
+  renderTable();
+}
+
+// ---------------------------------------------------------------- wiring
+
+document.addEventListener("DOMContentLoaded", () => {
+  showView();
+  window.addEventListener("hashchange", showView);
+  if (!$("check-form")) return;
+  resetThresholds();
+  $("check-form").addEventListener("submit", onCheck);
+  for (const row of document.querySelectorAll(".threshold")) {
+    const label = row.dataset.label;
+    $(`th-on-${label}`).addEventListener("change", () => onSlider(label));
+    $(`th-${label}`).addEventListener("input", () => onSlider(label));
+  }
+  $("th-reset").addEventListener("click", () => {
+    resetThresholds();
+    scoreCurrent();
+  });
+  for (const button of document.querySelectorAll(".correct-as")) {
+    button.addEventListener("click", () => sendCorrection(button.dataset.label));
+  }
+  $("key-form").addEventListener("submit", onKey);
+  $("key-cancel").addEventListener("click", () => {
+    $("key-form").hidden = true;
+    pendingLabel = null;
+    setStatus($("correct-status"), "Nothing sent.");
+  });
+  $("forget-key").hidden = !sessionStorage.getItem(KEY_STORE);
+  $("forget-key").addEventListener("click", () => {
+    sessionStorage.removeItem(KEY_STORE);
+    $("forget-key").hidden = true;
+    setStatus($("correct-status"), "The API key is forgotten.");
+  });
+  $("inbox-file").addEventListener("change", onFiles);
+  for (const id of ["inbox-filter", "inbox-label", "inbox-flagged"]) $(id).addEventListener("input", renderTable);
+  document.querySelector("#inbox-table thead").addEventListener("click", onSort);
+});
