@@ -9,6 +9,7 @@ exactly one of ``text`` and ``messages``.
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -35,12 +36,42 @@ Text = Annotated[
 ClientId = Annotated[str, Field(max_length=200), AfterValidator(_valid_unicode)]
 
 
+Channel = Literal["email", "linkedin_dm", "text_message", "event_app", "chat"]
+
+
+class HistoryItem(BaseModel):
+    """One earlier message between the sender and the recipient (the owner), oldest first."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    direction: Literal["incoming", "outgoing"] = Field(
+        description="incoming: from the sender; outgoing: the owner's reply (its text, if given, is read for a"
+        " no or a not-now)"
+    )
+    time: datetime | None = Field(default=None, description="When it was sent (ISO 8601).")
+    text: Annotated[str, Field(max_length=20_000), AfterValidator(_valid_unicode)] | None = None
+    channel: Channel | None = None
+
+
+History = Annotated[
+    list[HistoryItem] | None,
+    Field(
+        max_length=500,
+        description="Earlier messages of the conversation: with them the answer weighs the sender's pattern"
+        " (unanswered messages, a message after a refusal, channel hopping) beside the text.",
+    ),
+]
+
+
 class MessageIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     text: Text
     id: ClientId | None = Field(default=None, description="Your id for the message, echoed back.")
     explain: bool = Field(default=False, description="Include the terms that drove the score.")
+    history: History = None
+    time: datetime | None = Field(default=None, description="When this message was sent (for the pattern).")
+    channel: Channel | None = None
 
 
 class ScoreRequest(BaseModel):
@@ -61,6 +92,9 @@ class ScoreRequest(BaseModel):
     text: Text | None = None
     id: ClientId | None = None
     explain: bool = False
+    history: History = None
+    time: datetime | None = None
+    channel: Channel | None = None
     messages: list[MessageIn] | None = Field(default=None, min_length=1)
     thresholds: dict[str, float] | None = Field(
         default=None,
@@ -92,7 +126,16 @@ class ScoreRequest(BaseModel):
         if self.messages is not None:
             return self.messages
         assert self.text is not None
-        return [MessageIn(text=self.text, id=self.id, explain=self.explain)]
+        return [
+            MessageIn(
+                text=self.text,
+                id=self.id,
+                explain=self.explain,
+                history=self.history,
+                time=self.time,
+                channel=self.channel,
+            )
+        ]
 
 
 class TermWeight(BaseModel):
@@ -100,11 +143,23 @@ class TermWeight(BaseModel):
     weight: float
 
 
+class PatternOut(BaseModel):
+    unanswered: int = Field(description="Messages from the sender since the owner's last reply, this one included.")
+    span_days: float | None = Field(default=None, description="From the first of them to this one (with times).")
+    shortest_gap_hours: float | None = None
+    after_refusal: bool
+    channels: list[str]
+    reason: str | None = Field(default=None, description="Why the pattern counts (absent: it does not).")
+
+
 class ScoreOut(BaseModel):
     id: str | None = None
-    label: Label
+    label: Label = Field(description="The label weighing the text and, given a history, the sender's pattern.")
     scores: dict[str, float]
     flagged: bool
+    fired: Literal["text", "pattern", "both", ""] = Field(description="What made it a concern ('' when not flagged).")
+    text_label: Label = Field(description="The label of the text alone.")
+    pattern: PatternOut | None = Field(default=None, description="With a history: the sender's pattern.")
     explanation: list[TermWeight] | None = None
 
 

@@ -5,8 +5,10 @@ from functools import partial
 
 from fastapi import APIRouter, HTTPException, status
 
+from boundaryline.senders import Event, history_verdict
+from boundaryline.settings import CONCERN_LABELS
 from service.deps import TEXT_LIMIT_RESPONSES, ScorerDep, SettingsDep, StateDep, check_lengths
-from service.schemas import BatchScoreResponse, ErrorOut, ScoreOut, ScoreRequest, ScoreResponse
+from service.schemas import BatchScoreResponse, ErrorOut, PatternOut, ScoreOut, ScoreRequest, ScoreResponse
 
 router = APIRouter(prefix="/score", tags=["score"])
 log = logging.getLogger("boundaryline.service")
@@ -41,8 +43,20 @@ async def score(
     scored = await asyncio.get_running_loop().run_in_executor(state.executor, work)
     results = []
     for item, result in zip(items, scored, strict=True):
-        state.predictions.labels(result.label, str(result.flagged).lower()).inc()
-        results.append(ScoreOut(id=item.id, **result.to_dict()))
+        history = (
+            [Event(h.direction == "outgoing", h.time, h.text or "", h.channel) for h in item.history]
+            if item.history is not None
+            else None
+        )
+        label, fired, pattern, reason = history_verdict(
+            item.text, result.label, history, time=item.time, channel=item.channel, settings=settings
+        )
+        flagged = label in CONCERN_LABELS
+        state.predictions.labels(label, str(flagged).lower()).inc()
+        out = result.to_dict() | {"label": label, "flagged": flagged, "fired": fired, "text_label": result.label}
+        if pattern is not None:
+            out["pattern"] = PatternOut(**pattern.to_dict(), reason=reason)
+        results.append(ScoreOut(id=item.id, **out))
     # Ids, lengths and labels only: message text never reaches the logs.
     log.info(
         "scored n=%d ids=%s lengths=%s labels=%s model=%s in %.1f ms",

@@ -16,6 +16,7 @@ import tempfile
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from itertools import islice
 from pathlib import Path
 from typing import Any, Literal, TextIO
@@ -24,11 +25,23 @@ import pandas as pd
 from joblib import Parallel, delayed
 from tqdm import tqdm
 
+from boundaryline.decision import combine
 from boundaryline.files import write_atomic
 from boundaryline.inbox import BadRecord, Message, SystemNotice, read_inbox
 from boundaryline.predict import Scorer, load_scorer
 from boundaryline.results import Score
-from boundaryline.senders import address, infer_owner, summarise_senders
+from boundaryline.senders import (
+    AUTOMATED_SENDER,
+    REFUSAL,
+    PatternTracker,
+    address,
+    addresses,
+    infer_owner,
+    is_request,
+    pattern_reason,
+    summarise_senders,
+    utc,
+)
 from boundaryline.settings import CONCERN_LABELS, LABELS, Settings
 
 CHUNK_SIZE = 1_000
@@ -36,8 +49,9 @@ EXPLAIN_MODES = ("flagged", "all", "none")
 OUTPUT_FORMATS = ("csv", "jsonl")
 TOP_TERMS = 5
 RESULT_COLUMNS = [
-    "id", "sender", "recipients", "date", "subject", "label", "flagged",
-    *(f"p_{label}" for label in LABELS), "top_terms", "truncated", "quoted_only", "source",
+    "id", "sender", "recipients", "date", "subject", "direction", "label", "flagged", "fired", "text_label",
+    *(f"p_{label}" for label in LABELS), "top_terms", "pattern", "unanswered", "span_days", "after_refusal",
+    "channels", "truncated", "quoted_only", "source",
 ]  # fmt: skip
 
 
@@ -50,6 +64,9 @@ class BatchSummary:
     model_version: str
     scored: int = 0
     skipped: int = 0
+    outgoing: int = 0  # the owner's own messages: not labelled, used only for the reply history
+    history_applied: bool = False  # the export holds the owner's messages, so replies (or their absence) show
+    thresholds: dict[str, float] = field(default_factory=dict)
     labels: Counter[str] = field(default_factory=Counter)
     skipped_records: list[dict[str, Any]] = field(default_factory=list)
     not_messages: Counter[str] = field(default_factory=Counter)  # system notices by kind: counted, not scored
@@ -72,6 +89,9 @@ class BatchSummary:
             "model_version": self.model_version,
             "scored": self.scored,
             "skipped": self.skipped,
+            "outgoing": self.outgoing,
+            "history_applied": self.history_applied,
+            "thresholds": self.thresholds,
             "not_messages": dict(self.not_messages),
             "labels": {label: self.labels.get(label, 0) for label in LABELS},
             "flagged": self.flagged,
@@ -89,8 +109,7 @@ def result_row(message: Message, score: Score) -> dict[str, Any]:
         "recipients": message.recipients or "",
         "date": message.date.isoformat() if message.date else "",
         "subject": message.subject or "",
-        "label": score.label,
-        "flagged": score.flagged,
+        "text_label": score.label,
         **{f"p_{label}": round(score.scores[label], 4) for label in LABELS},
         "top_terms": terms,
         "truncated": message.truncated,
@@ -192,6 +211,10 @@ class _ResultsWriter:
         self.handle.close()
         os.replace(self.tmp, self.path)
 
+    def close(self) -> None:
+        """Finish writing without putting the file in place (a scratch file read back by the same run)."""
+        self.handle.close()
+
     def abort(self) -> None:
         self.handle.close()
         Path(self.tmp).unlink(missing_ok=True)
@@ -243,10 +266,11 @@ def score_inbox(
         delimiter=options.delimiter,
         sheet=options.sheet,
     )
-    summary = BatchSummary(inbox=str(inbox), results_file=str(out), model_version=scorer.version)
-    kept: list[tuple[Message, str]] = []  # text dropped: only what the sender summary needs
-    flagged: list[tuple[str, dict[str, Any]]] = []
-    writer = _ResultsWriter(out, output_format)
+    summary = BatchSummary(
+        inbox=str(inbox), results_file=str(out), model_version=scorer.version, thresholds=scorer.thresholds
+    )
+    kept: list[tuple[Message, str, Cues]] = []  # text dropped: only what the history pass needs
+    scratch = _ResultsWriter(out.with_name(out.name + ".scored"), "jsonl")  # the text side, before the history
     progress = tqdm(unit="msg", desc="scoring", disable=options.quiet or not sys.stderr.isatty(), file=sys.stderr)
     try:
         for messages, bad, scores in _scored(records, settings, scorer, options):
@@ -257,25 +281,39 @@ def score_inbox(
                 summary.skip(record)
                 print(f"skipped {record}", file=sys.stderr)
             for message, score in zip(messages, scores, strict=True):
-                writer.write(result_row(message, score))
-                summary.labels[score.label] += 1
-                kept.append((replace(message, text=""), score.label))
-                if score.flagged:
-                    flagged.append((address(message.sender), _flag_entry(message, score)))
+                scratch.write(result_row(message, score))
+                kept.append((replace(message, text=""), score.label, Cues.of(message.text)))
             summary.scored += len(messages)
             progress.update(len(messages))
-        writer.commit()
+        scratch.close()
+        owner = address(options.owner) if options.owner else infer_owner(m for m, _, _ in kept)
+        verdicts, summary.history_applied = history_verdicts(kept, owner, settings)
+        writer = _ResultsWriter(out, output_format)
+        try:
+            with open(scratch.tmp, encoding="utf-8") as scored:
+                for line, verdict in zip(scored, verdicts, strict=True):
+                    row = json.loads(line) | verdict
+                    writer.write(row)
+                    if row["direction"] == "outgoing":
+                        summary.outgoing += 1
+                        continue
+                    summary.labels[row["label"]] += 1
+                    if row["flagged"]:
+                        summary.flagged.append(_flag_entry(row))
+            writer.commit()
+        except BaseException:
+            writer.abort()
+            raise
     except BaseException as error:  # a crash, Ctrl-C or SIGTERM: no half-written results file
-        writer.abort()
         error.add_note(f"{summary.scored} message(s) had been scored; no results file was written")
         raise
     finally:
+        scratch.abort()
         progress.close()
 
-    # The owner's own sent messages are scored like the rest, but they are not what the summary is about.
-    owner = address(options.owner) if options.owner else infer_owner(m for m, _ in kept)
-    summary.flagged = [entry for sender, entry in flagged if sender != owner]
-    summary.senders = [s.to_dict() for s in summarise_senders(kept, owner=owner, concern_labels=CONCERN_LABELS)]
+    # The owner's messages go in too: they are the replies that end a sender's run.
+    rows = [(m, v["label"]) for (m, _, _), v in zip(kept, verdicts, strict=True)]
+    summary.senders = [s.to_dict() for s in summarise_senders(rows, owner=owner, concern_labels=CONCERN_LABELS)]
     # Compact JSON: the C encoder is ~10x faster than indent=2 on a summary listing thousands of messages.
     write_atomic(out.with_name(out.stem + ".summary.json"), json.dumps(summary.to_dict(), default=str) + "\n")
     markdown = format_summary(summary)
@@ -284,15 +322,81 @@ def score_inbox(
     return summary
 
 
-def _flag_entry(message: Message, score: Score) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class Cues:
+    """What the history pass needs of a message's text, taken before the text is dropped."""
+
+    refusal: bool  # it says no or not now (when the owner wrote it, the sender's later messages are pestering)
+    request: bool  # it asks or follows up (only such messages become pestering by their pattern)
+
+    @classmethod
+    def of(cls, text: str) -> Cues:
+        return cls(refusal=bool(REFUSAL.search(text)), request=is_request(text))
+
+
+def history_verdicts(
+    kept: list[tuple[Message, str, Cues]], owner: str | None, settings: Settings
+) -> tuple[list[dict[str, Any]], bool]:
+    """Each message's direction, pattern and combined label, in the order given; and whether the pattern
+    could be applied at all.
+
+    Messages are followed in time order (undated ones after, in file order). The owner's own messages
+    (``direction`` outgoing, or sent from the owner's address) are not labelled: they end a sender's run of
+    unanswered messages, and a "no" or "not now" among them marks it refused. An export that holds none of
+    the owner's messages cannot show a reply, so there the pattern is reported but changes no label.
+    """
+    outgoing = [m.direction == "outgoing" or (owner is not None and address(m.sender) == owner) for m, _, _ in kept]
+    applied = any(outgoing)
+
+    def when(i: int) -> tuple[bool, datetime, int]:  # dated messages in time order, then the rest in file order
+        date = kept[i][0].date
+        return (date is None, utc(date) if date is not None else datetime.min.replace(tzinfo=UTC), i)
+
+    order = sorted(range(len(kept)), key=when)
+    tracker = PatternTracker()
+    verdicts: list[dict[str, Any]] = [{} for _ in kept]
+    for i in order:
+        message, text_label, cues = kept[i]
+        if outgoing[i]:
+            tracker.owner_wrote(addresses(message.recipients), refused=cues.refusal)
+            verdicts[i] = {"direction": "outgoing", "label": "", "text_label": "", "flagged": False, "fired": ""}
+            continue
+        sender = address(message.sender)
+        human = sender and not AUTOMATED_SENDER.search(sender)
+        pattern = tracker.received(sender, message.date, message.channel) if human else None
+        reason = pattern_reason(pattern, settings) if pattern is not None else None
+        label, fired = combine(text_label, reason if applied else None, cues.request)
+        verdicts[i] = {
+            "direction": message.direction or "incoming",
+            "label": label,
+            "flagged": label in CONCERN_LABELS,
+            "fired": fired,
+            "pattern": reason or "",
+            **(
+                {
+                    k: ";".join(v) if k == "channels" else v
+                    for k, v in pattern.to_dict().items()
+                    if k != "shortest_gap_hours"
+                }
+                if pattern is not None
+                else {}
+            ),
+        }
+    return verdicts, applied
+
+
+def _flag_entry(row: dict[str, Any]) -> dict[str, Any]:
+    label = row["label"]
     return {
-        "id": message.id,
-        "sender": message.sender,
-        "date": message.date.isoformat() if message.date else None,
-        "subject": message.subject,
-        "label": score.label,
-        "probability": round(score.scores[score.label], 3),
-        "top_terms": [c.term for c in score.explanation or []],
+        "id": row["id"],
+        "sender": row["sender"] or None,
+        "date": row["date"] or None,
+        "subject": row["subject"] or None,
+        "label": label,
+        "fired": row["fired"],
+        "probability": row[f"p_{label}"],
+        "top_terms": [term.rsplit(" (", 1)[0] for term in row["top_terms"].split("; ") if term],
+        "pattern": row.get("pattern") or None,
     }
 
 
@@ -321,16 +425,27 @@ def format_summary(summary: BatchSummary, max_rows: int = 15) -> str:
                 "subject": e["subject"] or "",
                 "label": e["label"],
                 "p": f"{e['probability']:.2f}",
-                "evidence": ", ".join(e["top_terms"][:3]),
+                "why": e["fired"],
+                "evidence": "; ".join(x for x in (", ".join(e["top_terms"][:3]), e.get("pattern") or "") if x),
             }
             for e in summary.flagged[: max_rows * 2]
         ],
-        columns=["date", "sender", "subject", "label", "p", "evidence"],
+        columns=["date", "sender", "subject", "label", "p", "why", "evidence"],
     )
+    more = len(summary.flagged) - len(flagged)
+    history = (
+        f"Sender history applied: the export holds {summary.outgoing} of the owner's own messages (not labelled;"
+        " they show the replies)."
+        if summary.history_applied
+        else "Sender history not applied: the export holds none of the owner's own messages, so a missing reply"
+        " cannot be told from one not exported; labels are the text's."
+    )
+    thresholds = json.dumps(summary.thresholds) if summary.thresholds else "arg-max"
     lines = [
         f"# Inbox summary: {summary.inbox}",
         "",
-        f"Model {summary.model_version}. Scored {summary.scored} message(s), skipped {summary.skipped}. "
+        f"Model {summary.model_version}, thresholds {thresholds}. Scored {summary.scored} message(s),"
+        f" skipped {summary.skipped}. "
         f"Results: `{summary.results_file}`."
         + (
             f" Not people's messages, counted and not scored: {sum(summary.not_messages.values())} ("
@@ -339,6 +454,8 @@ def format_summary(summary: BatchSummary, max_rows: int = 15) -> str:
             if summary.not_messages
             else ""
         ),
+        "",
+        history,
         "",
         counts.rename_axis("label").to_markdown(),
         "",
@@ -349,6 +466,7 @@ def format_summary(summary: BatchSummary, max_rows: int = 15) -> str:
         f"## Flagged messages ({len(summary.flagged)})",
         "",
         flagged.to_markdown(index=False),
+        *(["", f"{more:,} more in the results file (`{summary.results_file}`, column `flagged`)."] if more > 0 else []),
     ]
     if summary.skipped:
         lines += ["", f"## Skipped records ({summary.skipped})", ""]

@@ -77,6 +77,13 @@ def cmd_build_corpus(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_build_threads(args: argparse.Namespace, settings: Settings) -> int:
+    from boundaryline.corpus.threads import write_threads
+
+    print(f"wrote {write_threads(settings)} threads to {settings.threads_path}")
+    return 0
+
+
 def cmd_generate_corpus(args: argparse.Namespace, settings: Settings) -> int:
     from boundaryline.corpus.generate import write_generated
 
@@ -252,6 +259,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--added", help="date to record in the `added` column (default: keep existing / today)")
     p.set_defaults(func=cmd_build_corpus)
 
+    p = sub.add_parser(
+        "build-threads", help="build the frozen thread set (data/corpus/threads.jsonl) from the test split"
+    )
+    p.set_defaults(func=cmd_build_threads)
+
     p = sub.add_parser("generate-corpus", help="write the seeded generated messages to data/raw/")
     p.add_argument("--per-family", type=int, default=16, help="messages per generated family")
     p.set_defaults(func=cmd_generate_corpus)
@@ -265,7 +277,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("explain", help="score one text and list the terms that drove it")
     p.add_argument("text", help="the message text, or - to read it from standard input")
     p.add_argument("--label", help="explain this class instead of the predicted one")
-    p.add_argument("--top", type=int, default=10)
+    p.add_argument("--top", type=int, default=10, help="how many terms to list (default: %(default)s)")
     p.set_defaults(func=cmd_explain)
 
     p = sub.add_parser("score", help="score an inbox export (" + ", ".join(FORMATS) + ")")
@@ -285,7 +297,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="results format (default: from the --out extension, .csv or .jsonl; csv without --out)",
     )
     p.add_argument("--strict", action="store_true", help="exit 1 when any record was skipped (default: 0 once written)")
-    p.add_argument("--jobs", type=int, default=1, help="processes to score with (-1: every core)")
+    p.add_argument("--jobs", type=int, default=1, help="processes to score with (-1: every core; default: %(default)s)")
     p.add_argument("--owner", help="the inbox owner's address (default: the most frequent recipient)")
     p.add_argument(
         "--explain", choices=["flagged", "all", "none"], default="flagged", help="which rows get their top terms"
@@ -321,9 +333,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_retrain)
 
     p = sub.add_parser("serve", help="run the HTTP service with uvicorn")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8000)
-    p.add_argument("--workers", type=int, default=1)
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s, this machine only)")
+    p.add_argument("--port", type=int, default=8000, help="port (default: %(default)s)")
+    p.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (default: %(default)s)")
     p.set_defaults(func=cmd_serve)
     return parser
 

@@ -102,6 +102,18 @@ def load_challenge(settings: Settings) -> pd.DataFrame:
     return read_table(settings.challenge_path, CHALLENGE_COLUMNS)
 
 
+def load_threads(settings: Settings) -> list[dict[str, Any]]:
+    """The frozen thread set (``data/corpus/threads.jsonl``), or [] where there is none."""
+    if not settings.threads_path.exists():
+        return []
+    threads = []
+    for line in read_json_lines(settings.threads_path):
+        if line.error is not None:
+            raise ValueError(f"{settings.threads_path}: line {line.number}: {line.error}")
+        threads.append(line.value)
+    return threads
+
+
 def shingles(text: str, size: int = SHINGLE_WORDS) -> frozenset[tuple[str, ...]]:
     """Word ``size``-shingles; a text shorter than ``size`` words is one shingle of all its words."""
     words = _WORD.findall(text.lower())

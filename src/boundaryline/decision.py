@@ -39,3 +39,19 @@ def thresholds_in_force(configured: Mapping[str, float], manifest: Mapping[str, 
     """The thresholds a model is used with: the configured ones (``BOUNDARYLINE_THRESHOLDS``) when any
     are set, else the ones recorded in the model's manifest, else none (arg-max)."""
     return dict(configured or manifest.get("thresholds") or {})
+
+
+def combine(text_label: str, pattern_reason: str | None, request: bool) -> tuple[str, str]:
+    """The label that weighs the text and the sender's pattern, and which of the two fired.
+
+    ``pestering`` when the text model says so, or when the pattern has a reason (many unanswered messages
+    in a short time, a message after a refusal, channel hopping) and the message asks or follows up; an
+    ``inappropriate_proposition`` is never downgraded by a pattern. Returns (label, fired) with fired one of
+    "text", "pattern", "both", or "" (not flagged).
+    """
+    if text_label == "inappropriate_proposition":
+        return text_label, "text"
+    by_text, by_pattern = text_label == "pestering", pattern_reason is not None and request
+    if by_text or by_pattern:
+        return "pestering", "both" if by_text and by_pattern else "text" if by_text else "pattern"
+    return text_label, ""

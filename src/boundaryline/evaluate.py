@@ -10,6 +10,7 @@ import io
 import json
 import time
 from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -28,6 +29,7 @@ from sklearn.metrics import (
 from boundaryline.decision import decide
 from boundaryline.predict import Scorer
 from boundaryline.registry import current_version
+from boundaryline.senders import Event, history_verdict
 from boundaryline.settings import CONCERN_LABELS, LABELS, Settings
 
 CALIBRATION_BINS = 10
@@ -244,6 +246,14 @@ def format_report(evaluation: Mapping[str, Any]) -> str:
     thresholds = evaluation["model"].get("thresholds") or {}
     lines += [f"Thresholds: {json.dumps(thresholds) if thresholds else 'arg-max'}.", ""]
     entries = {"boundaryline (TF-IDF + LR)": evaluation["model"]} | dict(evaluation.get("baselines", {}))
+    if evaluation.get("threads"):
+        threads = evaluation["threads"]
+        lines += [
+            f"## threads ({threads['text_only']['n']} conversations: the last message judged with its history)",
+            "",
+            threads_table(threads),
+            "",
+        ]
     for name in set_names(evaluation["model"]):
         metrics = evaluation["model"][name]
         lines += [f"## {name} ({metrics['n']} messages)", ""]
@@ -282,6 +292,56 @@ def training_data_line(provenance: Mapping[str, Any] | None) -> str:
         line + " and real mail from " + files + ": "
         + ", ".join(f"{n} {kind}" for kind, n in by_kind.items()) + " training rows"
     )  # fmt: skip
+
+
+def evaluate_threads(
+    model: Classifier, threads: Sequence[Mapping[str, Any]], thresholds: Mapping[str, float], settings: Settings
+) -> dict[str, Any]:
+    """The last message of each frozen thread labelled by its text alone and by its text with the history,
+    against the label the guide gives it; overall and by kind of conversation."""
+    texts = [t["message"]["text"] for t in threads]
+    order = [list(model.classes_).index(label) for label in LABELS]
+    text_labels = decide(np.asarray(model.predict_proba(texts))[:, order], list(LABELS), thresholds)
+    combined = []
+    for thread, text_label in zip(threads, text_labels, strict=True):
+        history = [
+            Event(h["direction"] == "outgoing", datetime.fromisoformat(h["time"]), h.get("text", ""), h.get("channel"))
+            for h in thread["history"]
+        ]
+        message = thread["message"]
+        when = datetime.fromisoformat(message["time"])
+        combined.append(
+            history_verdict(
+                message["text"], text_label, history, time=when, channel=message.get("channel"), settings=settings
+            )[0]
+        )
+    expected = [t["expected"] for t in threads]
+    kinds = [t["kind"] for t in threads]
+
+    def figures(predicted: list[str]) -> dict[str, Any]:
+        metrics = classification_metrics(expected, predicted)
+        hits = np.asarray(predicted) == np.asarray(expected)
+        by_kind = {k: float(hits[np.asarray(kinds) == k].mean()) for k in dict.fromkeys(kinds)}
+        return {k: metrics[k] for k in ("n", "accuracy", "macro_f1", "per_class", "professional_flag_rate")} | {
+            "accuracy_by_kind": by_kind
+        }
+
+    return {"text_only": figures(text_labels), "with_history": figures(combined)}
+
+
+def threads_table(threads: Mapping[str, Any]) -> str:
+    """Accuracy by kind of conversation, text alone against text with the history (Markdown)."""
+    kinds = threads["text_only"]["accuracy_by_kind"]
+    table = pd.DataFrame(
+        {
+            "text alone": {**kinds, "all (accuracy)": threads["text_only"]["accuracy"]},
+            "with the history": {
+                **threads["with_history"]["accuracy_by_kind"],
+                "all (accuracy)": threads["with_history"]["accuracy"],
+            },
+        }
+    ).rename_axis("conversation")
+    return table.to_markdown(floatfmt=".3f")
 
 
 def load_evaluation(models_dir: Path, version: str | None = None) -> dict[str, Any]:

@@ -7,15 +7,19 @@ between two of their messages.
 
 from __future__ import annotations
 
+import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import getaddresses
 from functools import lru_cache
+from itertools import pairwise
 from typing import Any
 
+from boundaryline.decision import combine
 from boundaryline.inbox.records import Message
+from boundaryline.settings import Settings
 
 
 @lru_cache(maxsize=65_536)  # the same few senders recur across a whole inbox
@@ -74,7 +78,7 @@ def infer_owner(messages: Iterable[Message]) -> str | None:
     return counts.most_common(1)[0][0] if counts else None
 
 
-def _utc(when: datetime) -> datetime:
+def utc(when: datetime) -> datetime:
     """Exports mix zone-aware and naive dates; a naive one is taken as UTC so all can be compared."""
     return when if when.tzinfo else when.replace(tzinfo=UTC)
 
@@ -92,7 +96,7 @@ def summarise_senders(
     # Undated messages keep their file order, after the dated ones.
     ordered = sorted(
         rows,
-        key=lambda row: (row[0].date is None, _utc(row[0].date) if row[0].date else datetime.min.replace(tzinfo=UTC)),
+        key=lambda row: (row[0].date is None, utc(row[0].date) if row[0].date else datetime.min.replace(tzinfo=UTC)),
     )
     runs: dict[str, int] = defaultdict(int)
     longest: dict[str, int] = defaultdict(int)
@@ -116,7 +120,7 @@ def summarise_senders(
             runs[sender] += 1
             longest[sender] = max(longest[sender], runs[sender])
         if message.date is not None:
-            when = _utc(message.date)
+            when = utc(message.date)
             if sender in last_seen:
                 gap = when - last_seen[sender]
                 gaps[sender] = min(gap, gaps.get(sender, gap))
@@ -138,3 +142,162 @@ def summarise_senders(
     ]
     big = timedelta.max
     return sorted(summaries, key=lambda s: (-s.concerning, -s.longest_unanswered_run, s.shortest_gap or big, s.sender))
+
+
+# ----- the pattern of one message: what came before it from the same sender
+
+
+# The owner's "no" or "not now": after it, any further message from that sender is pestering by the guide.
+# A phrase list, not the model: the model is trained on received messages, not on a person's refusals.
+REFUSAL = re.compile(
+    r"\b(?:not interested|no,? thanks?|no thank you|not now|not right now|not at (?:this|the) (?:moment|time)|"
+    r"maybe later|another time|i'?ll (?:get|come) back to you|please (?:stop|don'?t)|stop (?:messaging|emailing|"
+    r"contacting|calling|texting)|don'?t (?:contact|message|email|call|text)|i'?m (?:swamped|not available|too busy)|"
+    r"not (?:the )?right time|i'?ll pass|pass on this|(?:can'?t|cannot|unable to|not able to) help)\b",
+    re.IGNORECASE,
+)
+# A request or a follow-up: what makes a repeated message pestering rather than repeated news.
+REQUEST = re.compile(
+    r"\?|\b(?:follow(?:ing)?[- ]?up|checking in|check in|circling back|any (?:update|news)|did you (?:get|see|have)|"
+    r"bump(?:ing)?|could (?:we|you)|can (?:we|you|i)|would you|let me know|please (?:reply|respond|let|get back|"
+    r"advise|revert|call)|kindly (?:revert|reply|confirm|respond|let)|haven'?t heard|still waiting|waiting for (?:your|a)|"
+    r"when (?:can|could|will) (?:we|you)|are you free|get back to me)\b",
+    re.IGNORECASE,
+)
+
+
+# Machines write often and are never answered; their cadence says nothing about a person's behaviour.
+AUTOMATED_SENDER = re.compile(
+    r"no-?reply|donotreply|do-not-reply|mailer-daemon|notifications?@|newsletter|alerts?@|bounce", re.IGNORECASE
+)
+
+
+@dataclass(frozen=True)
+class Pattern:
+    """What came before a message from the same sender (its own included in the counts)."""
+
+    unanswered: int  # messages from the sender since the owner last wrote to them, this one included
+    span: timedelta | None  # from the first of those to this one (None without dates)
+    shortest_gap: timedelta | None  # the shortest time between two of them
+    after_refusal: bool  # the owner's last message to the sender said no or not now
+    channels: tuple[str, ...]  # the channels of those messages, in the order first used
+
+    def reason(self, *, min_unanswered: int, window: timedelta, min_channels: int) -> str | None:
+        """Why the pattern makes a request pestering, or None when it does not."""
+        if self.after_refusal and self.unanswered >= 1:
+            return "written again after the owner said no or not now"
+        if self.unanswered >= min_unanswered and self.span is not None and self.span <= window:
+            return f"{self.unanswered} messages without a reply in {_days(self.span)}"
+        if len(self.channels) >= min_channels:
+            return f"moved across {len(self.channels)} channels without a reply ({', then '.join(self.channels)})"
+        return None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "unanswered": self.unanswered,
+            "span_days": round(self.span.total_seconds() / 86400, 2) if self.span is not None else None,
+            "shortest_gap_hours": round(self.shortest_gap.total_seconds() / 3600, 2)
+            if self.shortest_gap is not None
+            else None,
+            "after_refusal": self.after_refusal,
+            "channels": list(self.channels),
+        }
+
+
+def _days(span: timedelta) -> str:
+    days = span.total_seconds() / 86400
+    return f"{days:.0f} day{'s' if round(days) != 1 else ''}" if days >= 1 else f"{span.total_seconds() / 3600:.0f} h"
+
+
+@dataclass
+class _Run:
+    times: list[datetime | None] = field(default_factory=list)
+    channels: list[str] = field(default_factory=list)
+    refused: bool = False
+
+
+class PatternTracker:
+    """Follows every sender through a conversation in time order: ``received`` gives each incoming message
+    its pattern, ``owner_wrote`` records the owner's replies (which end a sender's unanswered run and, when
+    they say no or not now, mark it refused)."""
+
+    def __init__(self) -> None:
+        self._runs: dict[str, _Run] = defaultdict(_Run)
+
+    def owner_wrote(self, to: Iterable[str], *, refused: bool) -> None:
+        for person in to:
+            self._runs[person] = _Run(refused=refused)
+
+    def received(self, sender: str, when: datetime | None, channel: str | None) -> Pattern:
+        run = self._runs[sender]
+        run.times.append(utc(when) if when is not None else None)
+        if channel and channel not in run.channels:
+            run.channels.append(channel)
+        dated = [t for t in run.times if t is not None]
+        span = dated[-1] - dated[0] if len(dated) == len(run.times) and dated else None
+        gaps = [b - a for a, b in pairwise(dated)]
+        return Pattern(
+            unanswered=len(run.times),
+            span=span,
+            shortest_gap=min(gaps) if gaps else None,
+            after_refusal=run.refused,
+            channels=tuple(run.channels),
+        )
+
+
+def is_request(text: str) -> bool:
+    """Whether a message asks for something or follows up (a pattern only turns such messages into pestering)."""
+    return bool(REQUEST.search(text))
+
+
+@dataclass(frozen=True)
+class Event:
+    """One earlier message of a conversation, as a caller of the API gives it (text optional)."""
+
+    outgoing: bool  # written by the owner (a reply) rather than received
+    time: datetime | None = None
+    text: str = ""
+    channel: str | None = None
+
+
+def pattern_of(history: Sequence[Event], time: datetime | None, channel: str | None) -> Pattern:
+    """The pattern of a message received after ``history`` (one sender and the owner, oldest first; sorted by
+    time when every event has one)."""
+    if all(event.time is not None for event in history):
+        history = sorted(history, key=lambda event: utc(event.time))  # type: ignore[arg-type]
+    tracker = PatternTracker()
+    for event in history:
+        if event.outgoing:
+            tracker.owner_wrote(["sender"], refused=bool(REFUSAL.search(event.text)))
+        else:
+            tracker.received("sender", event.time, event.channel)
+    return tracker.received("sender", time, channel)
+
+
+def pattern_reason(pattern: Pattern, settings: Settings) -> str | None:
+    """Why, under the settings' rule, the pattern makes a request pestering (None: it does not)."""
+    return pattern.reason(
+        min_unanswered=settings.pattern_min_unanswered,
+        window=timedelta(days=settings.pattern_window_days),
+        min_channels=settings.pattern_min_channels,
+    )
+
+
+def history_verdict(
+    text: str,
+    text_label: str,
+    history: Sequence[Event] | None,
+    *,
+    time: datetime | None = None,
+    channel: str | None = None,
+    settings: Settings,
+) -> tuple[str, str, Pattern | None, str | None]:
+    """(label, fired, pattern, reason) of a message given its conversation so far; without a history the
+    label is the text's (the pattern of a first message never counts)."""
+    if history is None:
+        label, fired = combine(text_label, None, False)
+        return label, fired, None, None
+    pattern = pattern_of(history, time, channel)
+    reason = pattern_reason(pattern, settings)
+    label, fired = combine(text_label, reason, is_request(text))
+    return label, fired, pattern, reason

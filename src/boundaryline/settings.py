@@ -48,6 +48,13 @@ class Settings(BaseSettings):
     # flag at most this share of professional messages. None: no choice (arg-max unless thresholds are set).
     threshold_target_flag_rate: float | None = 0.05
 
+    # Sender history (pestering is a pattern): a request or follow-up is pestering when it is one of at least
+    # `pattern_min_unanswered` messages without a reply within `pattern_window_days`, comes after the owner
+    # said no or not now, or is the sender's `pattern_min_channels`-th channel without a reply.
+    pattern_min_unanswered: int = Field(default=3, ge=2)
+    pattern_window_days: float = Field(default=7.0, gt=0)
+    pattern_min_channels: int = Field(default=3, ge=2)
+
     max_text_chars: int = 20_000
     max_batch_messages: int = 1_000
     explain_top_k: int = 8
@@ -111,6 +118,10 @@ class Settings(BaseSettings):
     @property
     def real_mail_review_path(self) -> Path:
         return self.data_dir / "real_mail_review.csv"
+
+    @property
+    def threads_path(self) -> Path:
+        return self.data_dir / "corpus" / "threads.jsonl"
 
     @property
     def examples_dir(self) -> Path:

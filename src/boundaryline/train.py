@@ -23,6 +23,7 @@ from boundaryline.data import (
     corpus_fingerprint,
     load_challenge,
     load_corpus,
+    load_threads,
     train_test_frames,
     validate_challenge,
     validate_corpus,
@@ -31,6 +32,7 @@ from boundaryline.decision import decide
 from boundaryline.evaluate import (
     classification_metrics,
     evaluate,
+    evaluate_threads,
     format_report,
     headline,
     render_plots,
@@ -311,6 +313,9 @@ def train_and_save(
     evaluation, plots = evaluate_model(
         fit.pipeline, data.sets, thresholds=thresholds, train=data.train if baselines else None, seed=settings.seed
     )
+    threads = load_threads(settings)
+    if threads:
+        evaluation["threads"] = evaluate_threads(fit.pipeline, threads, thresholds, settings)
     return save_version(
         settings, fit, evaluation, plots, data.provenance, {"threshold_selection": selection}, corpus=data.corpus
     )

@@ -73,6 +73,7 @@ def test_a_failed_run_leaves_no_results_file(tiny_trained: Settings, tmp_path: P
     class Broken(Scorer):
         def __init__(self) -> None:
             self.manifest = {"version": "broken"}
+            self.thresholds = {}
 
         def score(self, *args: object, **kwargs: object) -> list:  # type: ignore[override]
             raise RuntimeError("model exploded")

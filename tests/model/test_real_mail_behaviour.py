@@ -4,8 +4,11 @@ away a voice, not a behaviour), and bland business mail is never flagged."""
 import numpy as np
 import pytest
 
+from boundaryline.data import load_threads
+from boundaryline.evaluate import evaluate_threads
 from boundaryline.features import FUNCTION_WORDS
 from boundaryline.predict import Scorer
+from boundaryline.settings import Settings
 from tests.model.bland_short import BLAND_SHORT
 
 # Ordinary business and office mail in the voice of real inboxes: every one uses the function words that
@@ -75,3 +78,15 @@ def test_short_bland_messages_are_not_flagged(shipped_scorer: Scorer) -> None:
 def test_a_message_with_no_known_word_is_not_flagged(shipped_scorer: Scorer) -> None:
     for text in ("", "xyzzy qwerty", "Ññ ßß"):
         assert not shipped_scorer.score([text])[0].flagged
+
+
+def test_the_history_helps_on_the_thread_set_and_never_changes_a_message_alone(
+    shipped_scorer: Scorer, project_settings: Settings
+) -> None:
+    threads = load_threads(project_settings)
+    assert len(threads) >= 150
+    result = evaluate_threads(shipped_scorer.pipeline, threads, shipped_scorer.thresholds, project_settings)
+    assert result["with_history"]["accuracy"] >= 0.9
+    assert result["with_history"]["accuracy"] > result["text_only"]["accuracy"]
+    firsts = result["with_history"]["accuracy_by_kind"]["first message"]
+    assert firsts == result["text_only"]["accuracy_by_kind"]["first message"]  # no history: the text's label

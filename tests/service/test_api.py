@@ -235,3 +235,11 @@ def test_per_request_thresholds_are_validated_like_the_setting(
     response = client.post("/v1/score", json={"text": "hello", "thresholds": thresholds})
     assert response.status_code == 422
     assert needle in response.text
+
+
+def test_the_docs_page_needs_no_network(client: TestClient) -> None:
+    page = client.get("/docs")
+    assert page.status_code == 200
+    assert "cdn" not in page.text.lower() and "https://" not in page.text
+    assert client.get("/docs-assets/swagger-ui-bundle.js").status_code == 200
+    assert client.get("/docs-assets/swagger-ui.css").status_code == 200

@@ -89,13 +89,23 @@ def detect_format(path: Path) -> str:
     raise ValueError(f"{path}: cannot tell the format; pass one of {', '.join(FORMATS)} with --format")
 
 
-def _with_limit(records: Iterator[Record], max_chars: int) -> Iterator[Record]:
-    """A text over the limit is cut to it and marked ``truncated``: scored on its start, never skipped."""
+# The channel an export's messages came through, unless a record says otherwise (a CSV "channel" column).
+CHANNEL_OF_FORMAT = {
+    "mbox": "email", "thunderbird": "email", "maildir": "email", "eml": "email", "emlx": "email", "tnef": "email",
+    "linkedin": "linkedin_dm", "slack": "chat", "whatsapp": "text_message",
+}  # fmt: skip
+
+
+def _finish(records: Iterator[Record], max_chars: int, channel: str | None) -> Iterator[Record]:
+    """A text over the limit is cut to it and marked ``truncated`` (scored on its start, never skipped); a
+    message with no channel gets its export's."""
     for record in records:
-        if isinstance(record, Message) and len(record.text) > max_chars:
-            yield replace(record, text=record.text[:max_chars], truncated=True)
-        else:
-            yield record
+        if isinstance(record, Message):
+            if len(record.text) > max_chars:
+                record = replace(record, text=record.text[:max_chars], truncated=True)
+            if record.channel is None and channel is not None:
+                record = replace(record, channel=channel)
+        yield record
 
 
 def read_inbox(
@@ -131,4 +141,4 @@ def read_inbox(
     }
     if fmt not in readers:
         raise ValueError(f"unknown format {fmt!r}; one of {', '.join(FORMATS)}")
-    return _with_limit(readers[fmt](), max_chars)
+    return _finish(readers[fmt](), max_chars, CHANNEL_OF_FORMAT.get(fmt))

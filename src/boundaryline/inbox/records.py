@@ -26,6 +26,7 @@ class Message:
     truncated: bool = False  # the text was cut to the length limit before scoring
     quoted_only: bool = False  # the sender added nothing: the text scored is the message they quoted
     direction: Direction | None = None  # "outgoing": the owner's own mail (Gmail's Sent label); None: unknown
+    channel: str | None = None  # email, linkedin_dm, text_message, chat…: from the export, or a channel column
 
 
 @dataclass(frozen=True, slots=True)

@@ -39,6 +39,7 @@ FIELD_NAMES: dict[str, tuple[str, ...]] = {
     "date": ("date", "sent", "timestamp", "time", "datetime", "sentat", "createdat", "received", "receivedat"),
     "subject": ("subject", "title"),
     "thread": ("thread", "threadid", "conversation", "conversationid"),
+    "channel": ("channel", "medium", "via"),
 }
 _UNDECODABLE = re.compile(r"[\udc80-\udcff]")  # what errors="surrogateescape" leaves for bytes that do not decode
 _GARBLED = re.compile(r"[\x00\ufffd\udc80-\udcff]")
@@ -163,6 +164,7 @@ def to_message(
         date=parse_date(get("date")),
         subject=get("subject"),
         thread=get("thread"),
+        channel=get("channel"),
     )
 
 
