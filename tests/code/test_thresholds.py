@@ -1,0 +1,75 @@
+"""How `make train` picks its thresholds: the fewest professional flags within one standard error of the best."""
+
+from itertools import product
+from types import SimpleNamespace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.model_selection import GroupKFold
+
+from boundaryline import train as train_module
+from boundaryline.decision import decide
+from boundaryline.evaluate import classification_metrics
+from boundaryline.settings import LABELS
+
+CAP = 0.20
+
+
+@pytest.fixture
+def landscape(monkeypatch: pytest.MonkeyPatch) -> tuple[pd.DataFrame, np.ndarray]:
+    """Noisy out-of-fold probabilities for 600 rows in 30 scenarios, standing in for cross_val_predict."""
+    rng = np.random.default_rng(7)
+    labels = rng.choice(LABELS, size=600, p=[0.5, 0.25, 0.25])
+    proba = rng.dirichlet([1.0, 1.0, 1.0], size=600)
+    proba[np.arange(600), [LABELS.index(label) for label in labels]] += rng.uniform(0.0, 1.2, size=600)
+    proba /= proba.sum(axis=1, keepdims=True)
+    train = pd.DataFrame(
+        {"text": [f"m{i}" for i in range(600)], "label": labels, "scenario": [f"s{i % 30}" for i in range(600)]}
+    )
+    train["source"] = "authored"
+    monkeypatch.setattr(train_module, "cross_val_predict", lambda *args, **kwargs: proba)
+    monkeypatch.setattr(train_module, "clone", lambda estimator: estimator)
+    return train, proba
+
+
+def grid_metrics(train: pd.DataFrame, proba: np.ndarray) -> list[tuple[dict[str, float], dict[str, Any]]]:
+    labels = train["label"].tolist()
+    pairs = product(train_module.THRESHOLD_STEPS, repeat=2)
+    thresholds = [{"pestering": p, "inappropriate_proposition": q} for p, q in pairs]
+    return [(t, classification_metrics(labels, decide(proba, list(LABELS), t))) for t in thresholds]
+
+
+def test_the_choice_is_the_fewest_flags_within_one_standard_error(landscape: tuple[pd.DataFrame, np.ndarray]) -> None:
+    train, proba = landscape
+    pipeline = SimpleNamespace(classes_=np.array(LABELS))
+    selection = train_module.choose_thresholds(pipeline, train, target_flag_rate=CAP)  # type: ignore[arg-type]
+
+    allowed = [(t, m) for t, m in grid_metrics(train, proba) if m["professional_flag_rate"] <= CAP]
+    best_thresholds, best = max(allowed, key=lambda pair: pair[1]["macro_f1"])
+    held_out = [held for _, held in GroupKFold(5).split(train, train["label"], train["scenario"])]
+    fold_f1 = [
+        classification_metrics(train["label"].iloc[h].tolist(), decide(proba[h], list(LABELS), best_thresholds))[
+            "macro_f1"
+        ]
+        for h in held_out
+    ]
+    standard_error = np.std(fold_f1, ddof=1) / np.sqrt(len(fold_f1))
+    chosen = selection["chosen"]
+    assert chosen["standard_error"] == pytest.approx(standard_error)
+    assert chosen["best_macro_f1"] == pytest.approx(best["macro_f1"])
+    assert chosen["macro_f1"] >= best["macro_f1"] - standard_error
+    assert chosen["professional_flag_rate"] <= CAP
+    equals = [m for _, m in allowed if m["macro_f1"] >= best["macro_f1"] - standard_error]
+    assert chosen["professional_flag_rate"] == min(m["professional_flag_rate"] for m in equals)
+    # the rule matters on this landscape: the single best pair flags more than the one chosen
+    assert selection["thresholds"] != best_thresholds
+    assert chosen["professional_flag_rate"] < best["professional_flag_rate"]
+
+
+def test_no_thresholds_when_the_arg_max_keeps_to_the_cap(landscape: tuple[pd.DataFrame, np.ndarray]) -> None:
+    train, _ = landscape
+    pipeline = SimpleNamespace(classes_=np.array(LABELS))
+    selection = train_module.choose_thresholds(pipeline, train, target_flag_rate=1.0)  # type: ignore[arg-type]
+    assert selection["thresholds"] == {} and selection["chosen"] is None
