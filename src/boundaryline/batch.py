@@ -32,11 +32,11 @@ from boundaryline.predict import Scorer, load_scorer
 from boundaryline.results import Score
 from boundaryline.senders import (
     AUTOMATED_SENDER,
-    REFUSAL,
     PatternTracker,
     address,
     addresses,
     infer_owner,
+    is_refusal,
     is_request,
     pattern_reason,
     summarise_senders,
@@ -331,7 +331,7 @@ class Cues:
 
     @classmethod
     def of(cls, text: str) -> Cues:
-        return cls(refusal=bool(REFUSAL.search(text)), request=is_request(text))
+        return cls(refusal=is_refusal(text), request=is_request(text))
 
 
 def history_verdicts(
