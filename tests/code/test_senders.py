@@ -2,8 +2,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from boundaryline.inbox import Message
 from boundaryline.data import load_corpus
+from boundaryline.inbox import Message
 from boundaryline.senders import (
     REFUSAL,
     REQUEST,
