@@ -103,3 +103,13 @@ def test_transformer_weights_and_l1_norm_are_folded() -> None:
     scorer = Scorer(pipeline, {"version": "test"})
     assert scorer.folded is not None
     assert np.abs(scorer.predict_proba(ODD_TEXTS) - pipeline.predict_proba(ODD_TEXTS)).max() <= 1e-9
+
+
+@pytest.mark.parametrize("which", ["tiny_scorer", "shipped_scorer"])
+def test_the_top_terms_are_those_of_the_full_explanation(
+    request: pytest.FixtureRequest, which: str, project_settings: Settings
+) -> None:
+    scorer: Scorer = request.getfixturevalue(which)
+    texts = load_corpus(project_settings)["text"].sample(300, random_state=5).tolist() + ODD_TEXTS
+    for text, score in zip(texts, scorer.score(texts, explain=True, top_k=5), strict=True):
+        assert score.explanation == scorer.explain(text, score.label).supporting(5)
