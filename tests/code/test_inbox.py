@@ -317,3 +317,32 @@ def test_the_real_maildir_is_read_with_every_skip_explained() -> None:
     assert len(messages) / len(records) >= 0.98, [str(b) for b in bad]
     assert all(b.reason.startswith(("empty body", "cannot decode")) for b in bad), [str(b) for b in bad]
     assert sum(m.quoted_only for m in messages) <= 3
+
+
+def test_parsed_mail_reads_every_header_as_email_message_does() -> None:
+    """``ParsedMail`` parses each header once; the values are those of ``EmailMessage`` (policy.default)."""
+    import email
+    from email import policy
+
+    from boundaryline.inbox.mail import ParsedMail
+
+    mail = EmailMessage()
+    mail["From"] = '"Lima, Ana" <ana@example.com>'
+    mail["To"] = "Priya <priya@example.com>, ben@example.org"
+    mail["Subject"] = "Café? ünïcode, =?broken"
+    mail["Date"] = format_datetime(datetime(2026, 3, 2, 9, tzinfo=UTC))
+    mail.set_content("Coffee next week?")
+    mail.add_alternative("<p>Coffee <b>next</b> week?</p>", subtype="html")
+    mail.add_attachment(b"\x00" * 500, maintype="application", subtype="pdf", filename="cv.pdf")
+    raw = mail.as_bytes()
+    fast = email.message_from_bytes(raw, _class=ParsedMail, policy=policy.default)
+    plain = email.message_from_bytes(raw, policy=policy.default)
+    fast_parts, plain_parts = list(fast.walk()), list(plain.walk())
+    assert all(isinstance(part, ParsedMail) for part in fast_parts) and len(fast_parts) == len(plain_parts) == 5
+    for mine, theirs in zip(fast_parts, plain_parts, strict=True):
+        for name in [*theirs.keys(), "X-Absent"]:
+            for _ in range(2):  # the second look-up comes from the cache
+                assert str(mine.get(name)) == str(theirs.get(name))
+                assert type(mine.get(name)).__name__ == type(theirs.get(name)).__name__
+        assert mine.get_content_type() == theirs.get_content_type() and mine.is_attachment() == theirs.is_attachment()
+    assert fast.get_body(("plain", "html")).get_content() == plain.get_body(("plain", "html")).get_content()

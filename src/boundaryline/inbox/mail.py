@@ -40,6 +40,24 @@ _OWN_MAIL_FOLDERS = frozenset({"sent", "sent mail", "sent messages", "sent items
 _THUNDERBIRD_HOUSEKEEPING = frozenset({"msgFilterRules.dat", "popstate.dat", "filterlog.html", "junklog.html"})
 
 
+_ABSENT = object()
+
+
+class ParsedMail(EmailMessage):
+    """A parsed message that is only read, never changed: each header is parsed by ``policy.default``'s header
+    registry once, on first look-up, instead of on every look-up (finding the body asks every part for its
+    Content-Type and Content-Disposition several times; that parsing was most of the reading time). The
+    parser makes every part of the message this class, and the values are those ``EmailMessage`` gives."""
+
+    def get(self, name: str, failobj: Any = None) -> Any:
+        parsed: dict[str, Any] = self.__dict__.setdefault("_parsed_headers", {})
+        key = name.lower()
+        if key not in parsed:
+            parsed[key] = super().get(name, _ABSENT)
+        value = parsed[key]
+        return failobj if value is _ABSENT else value
+
+
 def _header(mail: EmailMessage, name: str) -> str | None:
     try:
         value = mail.get(name)
@@ -166,7 +184,7 @@ def parse_mail(
     first part of a message over the size limit (its text part comes first in practice). ``direction`` is
     what the export's layout says (a Sent folder); Gmail's labels, when the message has them, say it instead."""
     try:
-        mail = email.message_from_bytes(raw, policy=policy.default)
+        mail = email.message_from_bytes(raw, _class=ParsedMail, policy=policy.default)
         assert isinstance(mail, EmailMessage)
         body = body_text(mail)
         tnef = _tnef_attachment(mail) if not body.text.strip() else None
