@@ -143,6 +143,12 @@ class Settings(BaseSettings):
     def reports_dir(self) -> Path:
         return self.root / "reports"
 
+    @property
+    def metrics_dir(self) -> Path:
+        """Where the service's worker processes keep their Prometheus counts (multiprocess mode), so that
+        ``/metrics`` on any worker reports them all; emptied by ``boundaryline serve`` at start."""
+        return self.root / "reports" / "metrics"
+
 
 # What each setting expects, for the one-line error a bad value gets.
 EXPECTED = {
