@@ -292,7 +292,7 @@ def _run_measured(command: list[str]) -> tuple[float, float]:
 
 def generate_mbox_with_attachments(path: Path, mails: list[bytes], copies: int, seed: int = 7) -> None:
     """An mbox of ``mails`` repeated ``copies`` times, two messages in three carrying a binary attachment of
-    20-200 KB (a PDF, an image, a spreadsheet), as real mailboxes do."""
+    10-110 KB (a PDF, an image, a spreadsheet), as real mailboxes do."""
     from email import message_from_bytes, policy
     from email.generator import BytesGenerator
     from email.message import EmailMessage
@@ -307,7 +307,7 @@ def generate_mbox_with_attachments(path: Path, mails: list[bytes], copies: int, 
                 if (i + copy) % 3:
                     maintype, subtype, name = rng.choice(kinds)
                     with contextlib.suppress(TypeError, ValueError):  # a shape that takes none: left as it is
-                        data = rng.randbytes(rng.randrange(20_000, 200_000))
+                        data = rng.randbytes(rng.randrange(10_000, 110_000))
                         mail.add_attachment(data, maintype=maintype, subtype=subtype, filename=name)
                 handle.write(b"From bench@example.com Thu Jan  1 00:00:00 2026\n")
                 buffer = io.BytesIO()
