@@ -90,6 +90,12 @@ def _timed(work: Any) -> float:
     return time.perf_counter() - start
 
 
+def _cpu_result(work: Any) -> tuple[float, Any]:
+    start = time.process_time()
+    result = work()
+    return time.process_time() - start, result
+
+
 def _cpu_timed(work: Any) -> float:
     """The CPU time this process spent on ``work``: for single-process work on a machine shared with
     other jobs, far steadier than the wall clock (a busy spell of another process does not count)."""
@@ -133,6 +139,7 @@ def bench_batch(settings: Settings, n: int, out_dir: Path, rounds: int = 2) -> d
         _best(walls, "flagged_jobs2", _timed(lambda: ours("flagged", jobs=2)))
     _best(runs, "all", _cpu_timed(lambda: ours("all")))
     best = {name: min(times) for name, times in runs.items()}
+    breakdown = batch_breakdown(settings, inbox, best["none"])
     rate = {name: n / seconds for name, seconds in best.items()}
     wall = {name: min(times) for name, times in walls.items()}
     return {
@@ -145,8 +152,31 @@ def bench_batch(settings: Settings, n: int, out_dir: Path, rounds: int = 2) -> d
         "ratio_default_vs_bare": rate["flagged"] / rate["bare"],
         "ratio_explain_all_vs_bare": rate["all"] / rate["bare"],
         "speedup_jobs2_vs_jobs1": wall["flagged_jobs1"] / wall["flagged_jobs2"],
+        "cpu_us_per_message_explain_none": breakdown,
         "jobs_note": "--jobs as on this branch: joblib workers score chunks; the parent reads, writes and summarises",
     }
+
+
+def batch_breakdown(settings: Settings, inbox: Path, total_seconds: float) -> dict[str, float]:
+    """Where ``score --explain none`` spends its CPU per message: reading the records, scoring, the
+    history cues, and the rest (history pass, rows, summary), beside the bare reference's two steps."""
+    from boundaryline.batch import Cues
+
+    scorer = load_scorer(settings)
+    read, records = _cpu_result(lambda: list(read_inbox(inbox)))
+    texts = [r.text for r in records if isinstance(r, Message)]
+    score = _cpu_timed(lambda: [scorer.score(texts[i : i + 1000]) for i in range(0, len(texts), 1000)])
+    cues = _cpu_timed(lambda: [Cues.of(t) for t in texts])
+    pandas_read, frame = _cpu_result(lambda: pd.read_csv(inbox))
+    bare_texts = frame["text"].tolist()
+    bare = _cpu_timed(
+        lambda: [scorer.pipeline.predict_proba(bare_texts[i : i + 1000]) for i in range(0, len(bare_texts), 1000)]
+    )
+    n = len(texts)
+    parts = {"read_records": read, "score": score, "history_cues": cues}
+    parts["history_rows_summary"] = total_seconds - sum(parts.values())
+    parts |= {"total": total_seconds, "bare_pandas_read_csv": pandas_read, "bare_predict_proba": bare}
+    return {name: seconds / n * 1e6 for name, seconds in parts.items()}
 
 
 def bench_one_message(settings: Settings, samples: int = 500) -> dict[str, Any]:
