@@ -44,7 +44,7 @@ train-quick: install ## train with the last chosen parameters only (no search, n
 score: model ## score an inbox export: make score INBOX=path [OUT=path]  (default: the sample inbox)
 	$(CLI) score $(if $(INBOX),"$(INBOX)") $(if $(OUT),--out "$(OUT)")
 
-serve: model ## run the HTTP service on $(HOST):$(PORT) with uvicorn, $(WORKERS) worker(s) (/metrics counts them all)
+serve: model ## run the HTTP service on $(HOST):$(PORT) with uvicorn, WORKERS=2 processes (/metrics counts them all)
 	$(CLI) serve --host $(HOST) --port $(PORT) --workers $(WORKERS)
 
 retrain: model ## merge new labels (NEW=file.csv, default: the service's feedback), train, promote if not worse
