@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 CLI := $(BIN)/boundaryline
 HOST ?= 127.0.0.1
 PORT ?= 8000
-WORKERS ?= 1
+WORKERS ?= 2
 INBOX ?=
 OUT ?=
 NEW ?=
@@ -44,8 +44,8 @@ train-quick: install ## train with the last chosen parameters only (no search, n
 score: model ## score an inbox export: make score INBOX=path [OUT=path]  (default: the sample inbox)
 	$(CLI) score $(if $(INBOX),"$(INBOX)") $(if $(OUT),--out "$(OUT)")
 
-serve: model ## run the HTTP service on $(HOST):$(PORT) with uvicorn
-	$(BIN)/uvicorn service.app:create_app --factory --host $(HOST) --port $(PORT) --workers $(WORKERS)
+serve: model ## run the HTTP service on $(HOST):$(PORT) with uvicorn, WORKERS=2 processes (/metrics counts them all)
+	$(CLI) serve --host $(HOST) --port $(PORT) --workers $(WORKERS)
 
 retrain: model ## merge new labels (NEW=file.csv, default: the service's feedback), train, promote if not worse
 	$(CLI) -v retrain $(if $(NEW),"$(NEW)")

@@ -29,7 +29,7 @@ def bodies(maildir: Path) -> list[str]:
         part = mail.get_body(preferencelist=("plain", "html"))
         if part is None:
             continue
-        text = _decode_part(part)  # type: ignore[arg-type]
+        text = _decode_part(part)
         out.append((html_to_text(text) if part.get_content_subtype() == "html" else text).replace("\r\n", "\n"))
     return out
 

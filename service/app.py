@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import traceback
 from collections.abc import AsyncIterator
@@ -132,10 +133,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(web.router)  # the review page at /
     app.mount("/static", StaticFiles(directory=web.STATIC_DIR), name="static")
     # Request counts and latency histograms per route at /metrics, plus the predicted-label counter.
-    # Each app gets its own registry, so several apps in one process (tests) never share counters.
+    # Each app gets its own registry, so several apps in one process (tests) never share counters. Under
+    # several workers (PROMETHEUS_MULTIPROC_DIR, set by `boundaryline serve --workers N`), every worker
+    # writes its counts to files there and /metrics sums them all (the instrumentator's expose reads them);
+    # the per-process collectors (GC, memory) have no meaning summed, so they are left out then.
     registry = CollectorRegistry()
-    for collector in (GCCollector, PlatformCollector, ProcessCollector):
-        collector(registry=registry)
+    if "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
+        for collector in (GCCollector, PlatformCollector, ProcessCollector):
+            collector(registry=registry)
     predictions = Counter(
         "boundaryline_predictions", "Messages scored, by predicted label", ["label", "flagged"], registry=registry
     )

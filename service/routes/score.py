@@ -1,14 +1,17 @@
 import asyncio
+import json
 import logging
 import time
 from functools import partial
+from typing import Any
 
-from fastapi import APIRouter, HTTPException, status
+from fastapi import APIRouter, HTTPException, Response, status
 
-from boundaryline.senders import Event, history_verdict
+from boundaryline.results import Score
+from boundaryline.senders import Event, Pattern, history_verdict
 from boundaryline.settings import CONCERN_LABELS
 from service.deps import TEXT_LIMIT_RESPONSES, ScorerDep, SettingsDep, StateDep, check_lengths
-from service.schemas import BatchScoreResponse, ErrorOut, PatternOut, ScoreOut, ScoreRequest, ScoreResponse
+from service.schemas import BatchScoreResponse, ErrorOut, ScoreRequest, ScoreResponse
 
 router = APIRouter(prefix="/score", tags=["score"])
 log = logging.getLogger("boundaryline.service")
@@ -24,10 +27,9 @@ log = logging.getLogger("boundaryline.service")
         503: {"model": ErrorOut, "description": "No model in service (the reason is in `detail`)"},
     },
 )
-async def score(
-    request: ScoreRequest, scorer: ScorerDep, settings: SettingsDep, state: StateDep
-) -> ScoreResponse | BatchScoreResponse:
-    """Scoring runs on the app's dedicated executor thread, so the event loop keeps serving others."""
+async def score(request: ScoreRequest, scorer: ScorerDep, settings: SettingsDep, state: StateDep) -> Response:
+    """A short call is scored on the event loop; a long one on the app's dedicated scoring thread, so the
+    event loop keeps serving others."""
     items = request.items()
     if len(items) > settings.max_batch_messages:
         raise HTTPException(
@@ -40,7 +42,10 @@ async def score(
     texts = [item.text for item in items]
     thresholds = scorer.thresholds if request.thresholds is None else request.thresholds
     work = partial(scorer.score, texts, explain=[item.explain for item in items], thresholds=thresholds)
-    scored = await asyncio.get_running_loop().run_in_executor(state.executor, work)
+    if sum(map(len, texts)) <= settings.inline_score_chars:
+        scored = work()  # cheaper than the hop to the scoring thread
+    else:
+        scored = await asyncio.get_running_loop().run_in_executor(state.executor, work)
     results = []
     for item, result in zip(items, scored, strict=True):
         history = (
@@ -53,16 +58,38 @@ async def score(
         )
         flagged = label in CONCERN_LABELS
         state.predictions.labels(label, str(flagged).lower()).inc()
-        out = result.to_dict() | {"label": label, "flagged": flagged, "fired": fired, "text_label": result.label}
-        if pattern is not None:
-            out["pattern"] = PatternOut(**pattern.to_dict(), reason=reason)
-        results.append(ScoreOut(id=item.id, **out))
+        results.append(score_out(item.id, result, label, fired, pattern, reason))
     # Ids, lengths and labels only: message text never reaches the logs.
     log.info(
         "scored n=%d ids=%s lengths=%s labels=%s model=%s in %.1f ms",
         len(items), [item.id for item in items][:20], [len(t) for t in texts][:20],
-        [r.label for r in results][:20], scorer.version, (time.perf_counter() - start) * 1000,
+        [r["label"] for r in results][:20], scorer.version, (time.perf_counter() - start) * 1000,
     )  # fmt: skip
-    if not batch:
-        return ScoreResponse(model_version=scorer.version, thresholds=thresholds, **results[0].model_dump())
-    return BatchScoreResponse(model_version=scorer.version, thresholds=thresholds, results=results)
+    head = {"model_version": scorer.version, "thresholds": {k: float(v) for k, v in thresholds.items()}}
+    return JSONBody(results[0] | head if not batch else head | {"results": results})
+
+
+def score_out(
+    id: str | None, result: Score, label: str, fired: str, pattern: Pattern | None, reason: str | None
+) -> dict[str, Any]:
+    """``ScoreOut``'s fields as plain JSON values, the ``None`` ones left out (as ``response_model_exclude_none``
+    would), built directly rather than through the pydantic models and back."""
+    out: dict[str, Any] = {} if id is None else {"id": id}
+    out |= {"label": label, "scores": result.scores, "flagged": label in CONCERN_LABELS, "fired": fired}
+    out["text_label"] = result.label
+    if pattern is not None:
+        out["pattern"] = {k: v for k, v in (pattern.to_dict() | {"reason": reason}).items() if v is not None}
+    if result.explanation is not None:
+        out["explanation"] = [{"term": c.term, "weight": c.weight} for c in result.explanation]
+    return out
+
+
+class JSONBody(Response):
+    """A body that is already plain JSON values: encoded by the standard library's C encoder, with no
+    validation or conversion on the way out (the route's ``response_model`` documents it in the OpenAPI
+    schema, and the tests check the bodies against it)."""
+
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()

@@ -1,8 +1,9 @@
 """Batch-score a whole inbox export: stream it, score in chunks (on every core if asked), write the
 results file and a summary with the senders ranked by concern.
 
-Nothing is held whole: messages are read, scored and written chunk by chunk; only the few fields the
-sender summary needs are kept per message. The results file is written to a temp file and renamed into
+Nothing is held whole: messages are read and scored chunk by chunk; per message only the few fields the
+sender history and summary need, and what the results file takes from the score (``TextSide``), are kept
+until the rows are written. The results file is written to a temp file and renamed into
 place when the run completes, so a crashed run never leaves a half-written file behind.
 """
 
@@ -32,11 +33,11 @@ from boundaryline.predict import Scorer, load_scorer
 from boundaryline.results import Score
 from boundaryline.senders import (
     AUTOMATED_SENDER,
-    REFUSAL,
     PatternTracker,
     address,
     addresses,
     infer_owner,
+    is_refusal,
     is_request,
     pattern_reason,
     summarise_senders,
@@ -53,6 +54,8 @@ RESULT_COLUMNS = [
     *(f"p_{label}" for label in LABELS), "top_terms", "pattern", "unanswered", "span_days", "after_refusal",
     "channels", "truncated", "quoted_only", "source",
 ]  # fmt: skip
+PROBABILITY_COLUMNS = [f"p_{label}" for label in LABELS]
+PATTERN_COLUMNS = ["pattern", "unanswered", "span_days", "after_refusal", "channels"]
 
 
 @dataclass
@@ -100,22 +103,59 @@ class BatchSummary:
         }
 
 
-def result_row(message: Message, score: Score) -> dict[str, Any]:
-    """One line of the results file."""
-    terms = "; ".join(f"{c.term} ({c.weight:+.2f})" for c in score.explanation or [])
+@dataclass(frozen=True, slots=True)
+class TextSide:
+    """What the results file takes from a message's score, kept (with the message minus its text) until the
+    history pass has given every message its direction and combined label."""
+
+    text_label: str
+    probabilities: tuple[float, ...]  # rounded to 4 places, in ``LABELS`` order
+    top_terms: str  # "term (+0.12); term (+0.08)"
+
+    @classmethod
+    def of(cls, score: Score) -> TextSide:
+        terms = "; ".join(f"{c.term} ({c.weight:+.2f})" for c in score.explanation or [])
+        return cls(score.label, tuple(round(score.scores[label], 4) for label in LABELS), terms)
+
+
+def result_row(message: Message, side: TextSide, verdict: dict[str, Any]) -> dict[str, Any]:
+    """One line of a JSON Lines results file (the text side's keys first, then the verdict's)."""
     return {
         "id": message.id,
         "sender": message.sender or "",
         "recipients": message.recipients or "",
         "date": message.date.isoformat() if message.date else "",
         "subject": message.subject or "",
-        "text_label": score.label,
-        **{f"p_{label}": round(score.scores[label], 4) for label in LABELS},
-        "top_terms": terms,
+        "text_label": side.text_label,
+        **dict(zip(PROBABILITY_COLUMNS, side.probabilities, strict=True)),
+        "top_terms": side.top_terms,
         "truncated": message.truncated,
         "quoted_only": message.quoted_only,
         "source": message.source,
-    }
+    } | verdict
+
+
+def result_tuple(message: Message, side: TextSide, verdict: dict[str, Any]) -> tuple[Any, ...]:
+    """The same line as ``result_row``, as a tuple in ``RESULT_COLUMNS`` order, for ``csv.writer``."""
+    get = verdict.get
+    return (
+        message.id,
+        message.sender or "",
+        message.recipients or "",
+        message.date.isoformat() if message.date else "",
+        message.subject or "",
+        verdict["direction"],
+        verdict["label"],
+        verdict["flagged"],
+        verdict["fired"],
+        get("text_label", side.text_label),
+        *side.probabilities,
+        side.top_terms,
+        *(get(column, "") for column in PATTERN_COLUMNS),
+        message.truncated,
+        message.quoted_only,
+        message.source,
+    )
 
 
 @dataclass(frozen=True)
@@ -195,15 +235,15 @@ class _ResultsWriter:
         # utf-8-sig: spreadsheet programs then open non-ASCII names and subjects correctly
         encoding = "utf-8-sig" if output_format == "csv" else "utf-8"
         self.handle: TextIO = os.fdopen(fd, "w", encoding=encoding, newline="")
-        self.csv = csv.DictWriter(self.handle, RESULT_COLUMNS) if output_format == "csv" else None
+        self.csv = csv.writer(self.handle) if output_format == "csv" else None
         if self.csv:
-            self.csv.writeheader()
+            self.csv.writerow(RESULT_COLUMNS)
 
-    def write(self, row: dict[str, Any]) -> None:
+    def write(self, message: Message, side: TextSide, verdict: dict[str, Any]) -> None:
         if self.csv:
-            self.csv.writerow(row)
+            self.csv.writerow(result_tuple(message, side, verdict))
         else:
-            self.handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+            self.handle.write(json.dumps(result_row(message, side, verdict), ensure_ascii=False) + "\n")
 
     def commit(self) -> None:
         self.handle.flush()
@@ -269,8 +309,9 @@ def score_inbox(
     summary = BatchSummary(
         inbox=str(inbox), results_file=str(out), model_version=scorer.version, thresholds=scorer.thresholds
     )
+    out.parent.mkdir(parents=True, exist_ok=True)
     kept: list[tuple[Message, str, Cues]] = []  # text dropped: only what the history pass needs
-    scratch = _ResultsWriter(out.with_name(out.name + ".scored"), "jsonl")  # the text side, before the history
+    sides: list[TextSide] = []  # and what the results file takes from each score
     progress = tqdm(unit="msg", desc="scoring", disable=options.quiet or not sys.stderr.isatty(), file=sys.stderr)
     try:
         for messages, bad, scores in _scored(records, settings, scorer, options):
@@ -281,25 +322,22 @@ def score_inbox(
                 summary.skip(record)
                 print(f"skipped {record}", file=sys.stderr)
             for message, score in zip(messages, scores, strict=True):
-                scratch.write(result_row(message, score))
+                sides.append(TextSide.of(score))
                 kept.append((replace(message, text=""), score.label, Cues.of(message.text)))
             summary.scored += len(messages)
             progress.update(len(messages))
-        scratch.close()
         owner = address(options.owner) if options.owner else infer_owner(m for m, _, _ in kept)
         verdicts, summary.history_applied = history_verdicts(kept, owner, settings)
         writer = _ResultsWriter(out, output_format)
         try:
-            with open(scratch.tmp, encoding="utf-8") as scored:
-                for line, verdict in zip(scored, verdicts, strict=True):
-                    row = json.loads(line) | verdict
-                    writer.write(row)
-                    if row["direction"] == "outgoing":
-                        summary.outgoing += 1
-                        continue
-                    summary.labels[row["label"]] += 1
-                    if row["flagged"]:
-                        summary.flagged.append(_flag_entry(row))
+            for (message, _, _), side, verdict in zip(kept, sides, verdicts, strict=True):
+                writer.write(message, side, verdict)
+                if verdict["direction"] == "outgoing":
+                    summary.outgoing += 1
+                    continue
+                summary.labels[verdict["label"]] += 1
+                if verdict["flagged"]:
+                    summary.flagged.append(_flag_entry(message, side, verdict))
             writer.commit()
         except BaseException:
             writer.abort()
@@ -308,7 +346,6 @@ def score_inbox(
         error.add_note(f"{summary.scored} message(s) had been scored; no results file was written")
         raise
     finally:
-        scratch.abort()
         progress.close()
 
     # The owner's messages go in too: they are the replies that end a sender's run.
@@ -331,7 +368,7 @@ class Cues:
 
     @classmethod
     def of(cls, text: str) -> Cues:
-        return cls(refusal=bool(REFUSAL.search(text)), request=is_request(text))
+        return cls(refusal=is_refusal(text), request=is_request(text))
 
 
 def history_verdicts(
@@ -385,18 +422,18 @@ def history_verdicts(
     return verdicts, applied
 
 
-def _flag_entry(row: dict[str, Any]) -> dict[str, Any]:
-    label = row["label"]
+def _flag_entry(message: Message, side: TextSide, verdict: dict[str, Any]) -> dict[str, Any]:
+    label = verdict["label"]
     return {
-        "id": row["id"],
-        "sender": row["sender"] or None,
-        "date": row["date"] or None,
-        "subject": row["subject"] or None,
+        "id": message.id,
+        "sender": message.sender or None,
+        "date": message.date.isoformat() if message.date else None,
+        "subject": message.subject or None,
         "label": label,
-        "fired": row["fired"],
-        "probability": row[f"p_{label}"],
-        "top_terms": [term.rsplit(" (", 1)[0] for term in row["top_terms"].split("; ") if term],
-        "pattern": row.get("pattern") or None,
+        "fired": verdict["fired"],
+        "probability": side.probabilities[LABELS.index(label)],
+        "top_terms": [term.rsplit(" (", 1)[0] for term in side.top_terms.split("; ") if term],
+        "pattern": verdict.get("pattern") or None,
     }
 
 

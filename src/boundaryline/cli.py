@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import shutil
 import signal
 import sys
@@ -241,6 +242,12 @@ def cmd_retrain(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
+    if args.workers > 1:
+        # Prometheus multiprocess mode: each worker writes its counts to files here and /metrics sums them.
+        # The variable must be set before a worker imports prometheus_client; the workers inherit it.
+        shutil.rmtree(settings.metrics_dir, ignore_errors=True)  # counts of an earlier run would add up
+        settings.metrics_dir.mkdir(parents=True)
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(settings.metrics_dir)
     uvicorn.run("service.app:create_app", factory=True, host=args.host, port=args.port, workers=args.workers)
     return 0
 

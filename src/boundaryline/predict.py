@@ -10,7 +10,9 @@ The same calls serve notebooks, the CLI, the batch scorer and the HTTP service::
 
 from __future__ import annotations
 
+import logging
 import re
+import warnings
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
@@ -21,12 +23,23 @@ from scipy import sparse
 from sklearn.pipeline import Pipeline
 
 from boundaryline.decision import decide, thresholds_in_force
+from boundaryline.features import normalise_texts
+from boundaryline.folded import FoldedModel, Rows, Unfoldable, fold
 from boundaryline.registry import ModelError, load_pipeline
 from boundaryline.results import Contribution, Explanation, Score
 from boundaryline.settings import CONCERN_LABELS, Settings, get_settings
 
 # The pipeline's steps, by the names ``model.build_pipeline`` gives them; the scorer addresses them by name.
 STEPS = ("normalise", "tfidf", "clf")
+# Texts the folded table is checked on at load, beside a sample of the model's own vocabulary.
+CHECK_TEXTS = (
+    "",
+    "Dinner tonight, just the two of us? You looked stunning at the conference 😍",
+    "Following up AGAIN, this is my 4th email: please reply!! www.example.com +44 20 7946 0958",
+    "Thanks for the intro to María, we meet on Tuesday. ana@example.org",
+)
+FOLD_TOLERANCE = 1e-9
+log = logging.getLogger(__name__)
 _EDGE_PUNCTUATION = re.compile(r"^[^\w\u2600-\u27bf\U0001f300-\U0001faff]+|[^\w\u2600-\u27bf\U0001f300-\U0001faff]+$")
 
 
@@ -69,6 +82,34 @@ class Scorer:
         self._char_analyzer = char_analyzers[0] if char_analyzers else None
         # Words repeat across messages, so each word's character n-grams are counted once and kept.
         self._word_grams = lru_cache(maxsize=100_000)(self._grams_of)
+        self.folded = self._fold(pipeline)
+        # Decision values are ``rows @ weights + intercept`` on either path: the folded table with its rows
+        # of scaled term frequencies, or the coefficients with the pipeline's TF-IDF matrix.
+        self._weights: np.ndarray = self.folded.table if self.folded else np.ascontiguousarray(self._clf.coef_.T)
+
+    def _fold(self, pipeline: Pipeline) -> FoldedModel | None:
+        """The folded table, if it reproduces ``pipeline.predict_proba`` on a sample; else None, with a warning
+        (the pipeline then scores everything itself, as slowly as it does)."""
+        try:
+            step = self._normalise
+            if getattr(step, "func", None) is not normalise_texts or getattr(step, "kw_args", None):
+                raise Unfoldable("the normalise step is not features.normalise_texts")
+            folded = fold(self._features, self._clf)
+        except Unfoldable as error:
+            reason = str(error)
+        else:
+            terms = self._names[:: max(1, len(self._names) // 400)].tolist()
+            sample = [*CHECK_TEXTS, *(" ".join(terms[i : i + 12]) for i in range(0, len(terms), 12))]
+            expected = pipeline.predict_proba(sample)
+            found = folded.predict_proba(folded.rows(normalise_texts(sample)))
+            gap = float(np.abs(expected - found).max())
+            if gap <= FOLD_TOLERANCE:
+                return folded
+            reason = f"its probabilities differ from the pipeline's by up to {gap:.2g} on the check sample"
+        message = f"scoring with the sklearn pipeline itself (slower): the folded table is not used: {reason}"
+        log.warning(message)
+        warnings.warn(message, RuntimeWarning, stacklevel=3)
+        return None
 
     def _grams_of(self, word: str) -> tuple[str, tuple[tuple[str, int], ...]]:
         """A white-space word as an evidence term (edge punctuation dropped) and its char n-gram counts."""
@@ -81,11 +122,19 @@ class Scorer:
         return str(self.manifest.get("version", "unversioned"))
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
-        return np.asarray(self.pipeline.predict_proba(list(texts)))
+        """Per-class probabilities, columns in ``labels`` order (the folded table's, when in use)."""
+        return self._transform(list(texts))[2]
 
-    def _transform(self, texts: list[str]) -> tuple[list[str], sparse.csr_matrix]:
-        normalised = self._normalise.transform(texts)  # once, shared by the features and the evidence
-        return normalised, sparse.csr_matrix(self._features.transform(normalised))
+    def _transform(self, texts: list[str]) -> tuple[list[str], Rows, np.ndarray]:
+        """The normalised texts (once, shared by the features and the evidence), their feature rows (whose
+        values times ``_weights`` are the terms' pushes) and the probabilities."""
+        if self.folded is not None:
+            normalised = normalise_texts(texts)  # the ``normalise`` step's own function (checked in ``_fold``)
+            rows = self.folded.rows(normalised)
+            return normalised, rows, self.folded.predict_proba(rows)
+        normalised = self._normalise.transform(texts)
+        matrix = sparse.csr_matrix(self._features.transform(normalised))
+        return normalised, Rows.of(matrix), np.asarray(self._clf.predict_proba(matrix))
 
     def score(
         self,
@@ -104,8 +153,7 @@ class Scorer:
         texts = list(texts)
         if not texts:
             return []
-        normalised, matrix = self._transform(texts)
-        proba = self._clf.predict_proba(matrix)
+        normalised, matrix, proba = self._transform(texts)
         labels = decide(proba, self.labels, self.thresholds if thresholds is None else thresholds)
         if explain == "flagged":
             wanted = [label in CONCERN_LABELS for label in labels]
@@ -114,7 +162,7 @@ class Scorer:
         k = top_k or self.top_k
         results = []
         for i, (label, row) in enumerate(zip(labels, proba.tolist(), strict=True)):
-            explanation = self._explain_row(matrix, i, normalised[i], label).supporting(k) if wanted[i] else None
+            explanation = self._supporting(matrix, i, normalised[i], label, k) if wanted[i] else None
             scores = dict(zip(self.labels, row, strict=True))
             results.append(Score(label, scores, label in CONCERN_LABELS, explanation))
         return results
@@ -123,16 +171,31 @@ class Scorer:
         """Every term's contribution to ``label``'s decision value (default: the label the message gets)."""
         if label is not None and label not in self.labels:
             raise ValueError(f"unknown label {label!r}; the model knows {', '.join(self.labels)}")
-        normalised, matrix = self._transform([text])
+        normalised, matrix, proba = self._transform([text])
         if label is None:
-            label = decide(self._clf.predict_proba(matrix), self.labels, self.thresholds)[0]
+            label = decide(proba, self.labels, self.thresholds)[0]
         return self._explain_row(matrix, 0, normalised[0], label)
 
-    def _explain_row(self, matrix: sparse.csr_matrix, i: int, normalised: str, label: str) -> Explanation:
+    def _supporting(self, matrix: Rows, i: int, normalised: str, label: str, k: int) -> list[Contribution]:
+        """``_explain_row(...).supporting(k)`` without sorting every term: the k largest positive pushes by
+        ``argpartition``, ties at the k-th kept so that the order (weight, then term) is the same."""
+        start, end = matrix.indptr[i], matrix.indptr[i + 1]
+        columns = matrix.indices[start:end]
+        if self._is_char[columns].any():  # char n-grams are shared out among words first: the full path
+            return self._explain_row(matrix, i, normalised, label).supporting(k)
+        pushes = self._weights[columns, self.labels.index(label)] * matrix.data[start:end]
+        positive = np.flatnonzero(pushes > 0)
+        if len(positive) > k:
+            kth = -np.partition(-pushes[positive], k - 1)[k - 1]
+            positive = positive[pushes[positive] >= kth]
+        found = sorted(zip((-pushes[positive]).tolist(), self._names[columns[positive]].tolist(), strict=True))
+        return [Contribution(term, -weight) for weight, term in found[:k]]
+
+    def _explain_row(self, matrix: Rows, i: int, normalised: str, label: str) -> Explanation:
         k = self.labels.index(label)
         start, end = matrix.indptr[i], matrix.indptr[i + 1]
         columns, values = matrix.indices[start:end], matrix.data[start:end]
-        pushes = self._clf.coef_[k, columns] * values
+        pushes = self._weights[columns, k] * values
         is_char = self._is_char[columns]
         terms: dict[str, float] = defaultdict(float)
         for name, push in zip(self._names[columns[~is_char]].tolist(), pushes[~is_char].tolist(), strict=True):

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import getaddresses
 from functools import lru_cache
-from itertools import pairwise
 from typing import Any
 
 from boundaryline.decision import combine
@@ -211,7 +210,14 @@ def _days(span: timedelta) -> str:
 
 @dataclass
 class _Run:
-    times: list[datetime | None] = field(default_factory=list)
+    """A sender's messages since the owner last wrote to them, kept as running figures (a sender with
+    thousands of messages costs the same per message as one with two)."""
+
+    count: int = 0
+    undated: int = 0
+    first: datetime | None = None  # the first and last dated messages
+    last: datetime | None = None
+    shortest_gap: timedelta | None = None  # between consecutive dated messages
     channels: list[str] = field(default_factory=list)
     refused: bool = False
 
@@ -230,24 +236,52 @@ class PatternTracker:
 
     def received(self, sender: str, when: datetime | None, channel: str | None) -> Pattern:
         run = self._runs[sender]
-        run.times.append(utc(when) if when is not None else None)
+        run.count += 1
+        if when is None:
+            run.undated += 1
+        else:
+            when = utc(when)
+            if run.last is not None:
+                gap = when - run.last
+                run.shortest_gap = gap if run.shortest_gap is None else min(run.shortest_gap, gap)
+            if run.first is None:
+                run.first = when
+            run.last = when
         if channel and channel not in run.channels:
             run.channels.append(channel)
-        dated = [t for t in run.times if t is not None]
-        span = dated[-1] - dated[0] if len(dated) == len(run.times) and dated else None
-        gaps = [b - a for a, b in pairwise(dated)]
+        every_one_dated = run.undated == 0 and run.first is not None and run.last is not None
         return Pattern(
-            unanswered=len(run.times),
-            span=span,
-            shortest_gap=min(gaps) if gaps else None,
+            unanswered=run.count,
+            span=run.last - run.first if every_one_dated else None,  # type: ignore[operator]
+            shortest_gap=run.shortest_gap,
             after_refusal=run.refused,
             channels=tuple(run.channels),
         )
 
 
+# The same phrase lists without IGNORECASE, searched in ``text.lower()``: three times faster, and the same
+# answer, since for these ASCII phrases a character matches under IGNORECASE exactly when its lower-case
+# form does, except for the long s, the dotless i and the dotted capital I (texts holding one of those
+# are searched with the original pattern).
+_REFUSAL_LOWER = re.compile(REFUSAL.pattern)
+_REQUEST_LOWER = re.compile(REQUEST.pattern)
+_CASE_ODD = re.compile("[\u017f\u0131\u0130]")
+
+
+def _says(text: str, pattern: re.Pattern[str], lower: re.Pattern[str]) -> bool:
+    if _CASE_ODD.search(text):
+        return pattern.search(text) is not None
+    return lower.search(text.lower()) is not None
+
+
+def is_refusal(text: str) -> bool:
+    """Whether a message says no or not now (``REFUSAL``)."""
+    return _says(text, REFUSAL, _REFUSAL_LOWER)
+
+
 def is_request(text: str) -> bool:
     """Whether a message asks for something or follows up (a pattern only turns such messages into pestering)."""
-    return bool(REQUEST.search(text))
+    return "?" in text or _says(text, REQUEST, _REQUEST_LOWER)
 
 
 @dataclass(frozen=True)
@@ -268,7 +302,7 @@ def pattern_of(history: Sequence[Event], time: datetime | None, channel: str | N
     tracker = PatternTracker()
     for event in history:
         if event.outgoing:
-            tracker.owner_wrote(["sender"], refused=bool(REFUSAL.search(event.text)))
+            tracker.owner_wrote(["sender"], refused=is_refusal(event.text))
         else:
             tracker.received("sender", event.time, event.channel)
     return tracker.received("sender", time, channel)

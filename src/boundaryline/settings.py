@@ -58,6 +58,10 @@ class Settings(BaseSettings):
     max_text_chars: int = 20_000
     max_batch_messages: int = 1_000
     explain_top_k: int = 8
+    # The service scores a call of at most this many characters on the event loop (the folded scorer takes a
+    # fraction of a millisecond, less than the hop to the scoring thread; docs/benchmarks.md); a longer call
+    # goes to the scoring thread, so that others are not kept waiting. 0: always the thread.
+    inline_score_chars: int = Field(default=5_000, ge=0)
 
     # Third-party real mail shared beside the checkout; linked into data/external/ by `make train`.
     shared_real_mail: Path | None = None  # default: <root>/../shared/real-mail
@@ -138,6 +142,12 @@ class Settings(BaseSettings):
     @property
     def reports_dir(self) -> Path:
         return self.root / "reports"
+
+    @property
+    def metrics_dir(self) -> Path:
+        """Where the service's worker processes keep their Prometheus counts (multiprocess mode), so that
+        ``/metrics`` on any worker reports them all; emptied by ``boundaryline serve`` at start."""
+        return self.root / "reports" / "metrics"
 
 
 # What each setting expects, for the one-line error a bad value gets.

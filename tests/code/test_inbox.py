@@ -317,3 +317,83 @@ def test_the_real_maildir_is_read_with_every_skip_explained() -> None:
     assert len(messages) / len(records) >= 0.98, [str(b) for b in bad]
     assert all(b.reason.startswith(("empty body", "cannot decode")) for b in bad), [str(b) for b in bad]
     assert sum(m.quoted_only for m in messages) <= 3
+
+
+def _mail_shapes() -> list[bytes]:
+    """Messages of every shape the body search meets, with headers that need decoding."""
+    shapes = []
+    plain = EmailMessage()
+    plain["From"] = '"Lima, Ana" <ana@example.com>'
+    plain["To"] = "=?utf-8?q?Priya_R=C3=A2man?= <priya@example.com>, ben@example.org (Ben)"
+    plain["Subject"] = "=?utf-8?b?Q2Fmw6k/?=  next   week"
+    plain["Date"] = format_datetime(datetime(2026, 3, 2, 9, tzinfo=UTC))
+    plain["Message-ID"] = "<abc@example.com>"
+    plain.set_content("Coffee next week? Ça va?", charset="utf-8")
+    shapes.append(plain.as_bytes())
+    alternative = EmailMessage()
+    alternative["From"] = "ana@example.com"
+    alternative.set_content("Coffee next week?")
+    alternative.add_alternative("<p>Coffee <b>next</b> week?</p>", subtype="html")
+    alternative.add_attachment(b"%PDF-1.4" + bytes(range(256)) * 40, maintype="application", subtype="pdf",
+                               filename="cv.pdf")  # fmt: skip
+    alternative.add_attachment("not the body", filename="notes.txt")  # a text/plain attachment
+    shapes.append(alternative.as_bytes())
+    html_only = EmailMessage()
+    html_only.set_content("<p>Only <i>HTML</i> here</p>", subtype="html")
+    html_only.make_related()
+    html_only.add_related(b"\x89PNG" + bytes(100), maintype="image", subtype="png", cid="<img1>")
+    shapes.append(html_only.as_bytes())
+    shapes.append(
+        b"From: x@example.com\nSubject: caf\xe9 8-bit\nContent-Type: text/plain; charset=latin-1\n\ncaf\xe9 ok\n"
+    )
+    shapes.append(b"From: x@example.com\nContent-Type: text/plain; charset=unknown-8bit\n\ncaf\xc3\xa9\n")
+    return shapes
+
+
+def _reference_decode(part: EmailMessage) -> str:
+    """The reader's decoding as it was with ``policy.default`` (``get_content``, then the fallbacks)."""
+    try:
+        content = str(part.get_content())
+        if "\ufffd" not in content:
+            return content
+    except (LookupError, UnicodeDecodeError, AssertionError):
+        pass
+    payload = part.get_payload(decode=True)
+    assert isinstance(payload, bytes)
+    for charset in (part.get_content_charset(), "utf-8", "cp1252"):
+        try:
+            return payload.decode(charset or "utf-8")
+        except (LookupError, UnicodeDecodeError):
+            continue
+    return payload.decode("latin-1")
+
+
+@pytest.mark.parametrize("raw", _mail_shapes())
+def test_compat32_reading_matches_policy_default(raw: bytes) -> None:
+    """Headers decoded and the body chosen and decoded as ``EmailMessage`` (``policy.default``) does."""
+    import email
+    from email import policy
+
+    from boundaryline.inbox.mail import _decode_part, _header, get_body
+
+    fast = email.message_from_bytes(raw, policy=policy.compat32)
+    reference = email.message_from_bytes(raw, policy=policy.default)
+    assert isinstance(reference, EmailMessage)
+    for name in [*reference.keys(), "X-Absent"]:
+        value = reference.get(name)
+        assert _header(fast, name) == (" ".join(str(value).split()) if value else None)
+    part, expected = get_body(fast), reference.get_body(preferencelist=("plain", "html"))
+    assert (part is None) == (expected is None)
+    if part is not None and expected is not None:
+        assert _decode_part(part) == _reference_decode(expected)
+        assert part.get_content_type() == expected.get_content_type()
+
+
+def test_compat32_reading_matches_policy_default_on_real_mail(project_settings: Settings) -> None:
+    """Every message of the real-mail maildir, when it is linked in (``make train`` links it)."""
+    maildir = project_settings.real_mail_dir / "maildir"
+    if not maildir.is_dir():
+        pytest.skip(f"no real mail at {maildir}")
+    files = sorted(p for p in maildir.rglob("*") if p.is_file())
+    for file in files:
+        test_compat32_reading_matches_policy_default(file.read_bytes())

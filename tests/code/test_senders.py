@@ -2,8 +2,19 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from boundaryline.data import load_corpus
 from boundaryline.inbox import Message
-from boundaryline.senders import address, infer_owner, summarise_senders
+from boundaryline.senders import (
+    REFUSAL,
+    REQUEST,
+    PatternTracker,
+    address,
+    infer_owner,
+    is_refusal,
+    is_request,
+    summarise_senders,
+)
+from boundaryline.settings import Settings
 
 OWNER = "Priya Raman <priya@example.com>"
 T0 = datetime(2026, 10, 1, 9, 0, tzinfo=UTC)
@@ -63,3 +74,34 @@ def test_undated_and_naive_dates_are_handled() -> None:
     undated = Message(id="u", text="x", source="t", sender="a@x.com", recipients=OWNER)
     [summary] = summarise_senders([(msg(1, "a@x.com", 0), "pestering"), (naive, "pestering"), (undated, "pestering")])
     assert summary.messages == 3 and summary.shortest_gap == timedelta(hours=3)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Not now, thanks", "NO THANKS", "I'M SWAMPED", "pleaſe ſtop", "PLEASE STOP", "İ'm too busy", "ı'm too busy",
+     "I\u212aLL PASS", "Could you CHECK IN?", "Circling Back on this", "fine", "", "don’t contact me", "İstanbul"],
+)  # fmt: skip
+def test_the_fast_cues_answer_as_the_phrase_lists(text: str) -> None:
+    assert is_refusal(text) == bool(REFUSAL.search(text))
+    assert is_request(text) == bool(REQUEST.search(text))
+
+
+def test_the_corpus_cues_are_unchanged(project_settings: Settings) -> None:
+    for text in load_corpus(project_settings)["text"]:
+        assert (is_refusal(text), is_request(text)) == (bool(REFUSAL.search(text)), bool(REQUEST.search(text)))
+
+
+def test_a_run_is_followed_incrementally() -> None:
+    """Undated messages void the span; gaps are between consecutive dated messages; a reply resets it all."""
+    tracker = PatternTracker()
+    first = tracker.received("a", T0, "email")
+    assert (first.unanswered, first.span, first.shortest_gap) == (1, timedelta(0), None)
+    tracker.received("a", T0 + timedelta(hours=5), "sms")
+    third = tracker.received("a", T0 + timedelta(hours=7), "email")
+    assert (third.unanswered, third.span, third.shortest_gap) == (3, timedelta(hours=7), timedelta(hours=2))
+    assert third.channels == ("email", "sms")
+    undated = tracker.received("a", None, None)
+    assert (undated.unanswered, undated.span, undated.shortest_gap) == (4, None, timedelta(hours=2))
+    tracker.owner_wrote(["a"], refused=True)
+    after = tracker.received("a", T0 + timedelta(days=2), None)
+    assert (after.unanswered, after.span, after.after_refusal) == (1, timedelta(0), True)

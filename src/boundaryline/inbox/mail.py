@@ -10,7 +10,8 @@ import hashlib
 from collections.abc import Iterator
 from datetime import datetime
 from email import policy
-from email.message import EmailMessage
+from email.contentmanager import raw_data_manager
+from email.message import Message as Mail  # a parsed e-mail (compat32); Message is our record
 from email.utils import parsedate_to_datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -40,16 +41,21 @@ _OWN_MAIL_FOLDERS = frozenset({"sent", "sent mail", "sent messages", "sent items
 _THUNDERBIRD_HOUSEKEEPING = frozenset({"msgFilterRules.dat", "popstate.dat", "filterlog.html", "junklog.html"})
 
 
-def _header(mail: EmailMessage, name: str) -> str | None:
-    try:
-        value = mail.get(name)
-    except (ValueError, TypeError, IndexError):  # a malformed header the policy cannot parse
-        raw = mail.get_all(name, failobj=[None])
-        value = raw[0] if raw else None
+def _header(mail: Mail, name: str) -> str | None:
+    """A header as ``policy.default`` reads it (RFC 2047 words decoded, addresses normalised), with white
+    space folded. The message is parsed with ``compat32``, which keeps headers as raw strings: only the few
+    headers scoring needs are run through ``policy.default``'s header registry, once each."""
+    wanted = name.lower()
+    values = [value for key, value in mail.raw_items() if key.lower() == wanted]
+    if not values:
+        return None
+    # A header the policy cannot parse raises here, as it did in EmailMessage.get (and in the get_all the
+    # old reader fell back to, which parsed the same value again).
+    value = policy.default.header_fetch_parse(name, values[0])
     return " ".join(str(value).split()) if value else None
 
 
-def _date(mail: EmailMessage) -> datetime | None:
+def _date(mail: Mail) -> datetime | None:
     value = _header(mail, "Date")
     if not value:
         return None
@@ -59,11 +65,12 @@ def _date(mail: EmailMessage) -> datetime | None:
         return None  # a bad date is unknown, not a reason to skip the message
 
 
-def _decode_part(part: EmailMessage) -> str:
-    """A text part's content. When the declared charset is unknown or wrong (bytes that do not decode,
-    shown by the policy as U+FFFD), the raw bytes are tried as UTF-8, then Windows-1252."""
+def _decode_part(part: Mail) -> str:
+    """A text part's content, as ``policy.default``'s ``get_content`` gives it. When the declared charset is
+    unknown or wrong (bytes that do not decode, shown as U+FFFD), the raw bytes are tried as UTF-8, then
+    Windows-1252."""
     try:
-        content = str(part.get_content())
+        content = str(raw_data_manager.get_content(part))
         if "\ufffd" not in content:
             return content
     except (LookupError, UnicodeDecodeError, AssertionError):
@@ -79,13 +86,54 @@ def _decode_part(part: EmailMessage) -> str:
     return payload.decode("latin-1")  # decodes any byte string
 
 
-def body_text(mail: EmailMessage) -> MailBody:
+def _find_body(mail: Mail, part: Mail, preference: tuple[str, ...]) -> Iterator[tuple[int, Mail]]:
+    """``EmailMessage.get_body``'s search (``_find_body`` in the standard library, quirks included), on a
+    ``compat32`` message: attachments are skipped by their Content-Disposition and never decoded."""
+    if part.get_content_disposition() == "attachment":
+        return
+    maintype, subtype = part.get_content_type().split("/")
+    if maintype == "text":
+        if subtype in preference:
+            yield preference.index(subtype), part
+        return
+    if maintype != "multipart" or not mail.is_multipart():
+        return
+    subparts: Any = part.get_payload()  # a list of parts; a string in a malformed message (which then fails)
+    if subtype != "related":
+        for subpart in subparts if part.is_multipart() else []:
+            yield from _find_body(mail, subpart, preference)
+        return
+    candidate = None
+    start = part.get_param("start")
+    if start:
+        for subpart in subparts if part.is_multipart() else []:
+            if subpart["content-id"] == start:
+                candidate = subpart
+                break
+    if candidate is None:
+        candidate = subparts[0] if subparts else None
+    if candidate is not None:
+        yield from _find_body(mail, candidate, preference)
+
+
+def get_body(mail: Mail, preference: tuple[str, ...] = ("plain", "html")) -> Mail | None:
+    """The part ``EmailMessage.get_body(preference)`` would choose."""
+    best, body = len(preference), None
+    for rank, part in _find_body(mail, mail, preference):
+        if rank < best:
+            best, body = rank, part
+            if rank == 0:
+                break
+    return body
+
+
+def body_text(mail: Mail) -> MailBody:
     """What the sender wrote: text/plain preferred, HTML converted to text otherwise; quoted lines,
     forwarded history, signature and list footer removed (``cleanup.own_text``)."""
-    part = mail.get_body(preferencelist=("plain", "html"))
+    part = get_body(mail)
     if part is None:
         return MailBody("")
-    content = _decode_part(part)  # type: ignore[arg-type]
+    content = _decode_part(part)
     if part.get_content_subtype() == "html":
         content = html_to_text(content)
     return own_text(content)
@@ -129,7 +177,7 @@ def tnef_body(data: bytes) -> str:
     raise ValueError("winmail.dat (TNEF) holds no message body")
 
 
-def _tnef_attachment(mail: EmailMessage) -> bytes | None:
+def _tnef_attachment(mail: Mail) -> bytes | None:
     for part in mail.walk():
         if part.get_content_type() == "application/ms-tnef" or (part.get_filename() or "").lower() == "winmail.dat":
             payload = part.get_payload(decode=True)
@@ -140,7 +188,7 @@ def _tnef_attachment(mail: EmailMessage) -> bytes | None:
 # ----- one message
 
 
-def _thread(mail: EmailMessage) -> str | None:
+def _thread(mail: Mail) -> str | None:
     gmail_thread = _header(mail, "X-GM-THRID")  # Gmail Takeout's own conversation id
     if gmail_thread:
         return gmail_thread
@@ -166,8 +214,9 @@ def parse_mail(
     first part of a message over the size limit (its text part comes first in practice). ``direction`` is
     what the export's layout says (a Sent folder); Gmail's labels, when the message has them, say it instead."""
     try:
-        mail = email.message_from_bytes(raw, policy=policy.default)
-        assert isinstance(mail, EmailMessage)
+        # compat32: the parse keeps headers raw (policy.default parses Content-Type and friends on every
+        # look-up, which was most of the time); _header and _decode_part decode what is used as it would.
+        mail = email.message_from_bytes(raw, policy=policy.compat32)
         body = body_text(mail)
         tnef = _tnef_attachment(mail) if not body.text.strip() else None
     except Exception as error:

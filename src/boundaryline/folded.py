@@ -1,0 +1,194 @@
+"""The TF-IDF + logistic-regression pipeline as one sparse dot product, for scoring without sklearn's overhead.
+
+A TF-IDF vector followed by a linear model is ``decision = Σ_t tf_t · idf_t · coef_t / ‖tf · idf‖ + intercept``
+per vectoriser block, so each vocabulary entry's IDF (and the union's block weight) is folded into the
+coefficients once, at load, and a message is scored with one pass over its tokens. The tokens come from
+the fitted vectorisers' own analyzers (``build_analyzer``, the very call sklearn's ``transform`` makes), so
+they cannot drift from what the model was trained on. The sklearn pipeline stays the truth: ``fold``
+refuses any shape it does not understand (``Unfoldable``), and the caller checks the folded scores
+against ``pipeline.predict_proba`` on a sample before using them.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import sparse
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import FeatureUnion
+
+
+class Unfoldable(ValueError):
+    """The pipeline has a shape the folded scorer does not reproduce exactly; use the pipeline itself."""
+
+
+@dataclass(frozen=True)
+class _Block:
+    """One vectoriser of the feature union: its analyzer and how its term counts become feature values."""
+
+    analyze: Callable[[str], list[str]]
+    vocabulary: dict[str, int]  # term -> column in the union's output
+    sublinear: bool
+    binary: bool
+    norm: str | None
+
+
+@dataclass(frozen=True)
+class Rows:
+    """Sparse feature rows in CSR layout (``indptr``, ``indices``, ``data``, as ``scipy.sparse`` names them),
+    without scipy's per-matrix checks, which cost more than scoring one message."""
+
+    indptr: np.ndarray
+    indices: np.ndarray
+    data: np.ndarray
+
+    @classmethod
+    def of(cls, matrix: sparse.csr_matrix) -> Rows:
+        return cls(matrix.indptr, matrix.indices, matrix.data)
+
+    def __len__(self) -> int:
+        return len(self.indptr) - 1
+
+    def dot(self, table: np.ndarray) -> np.ndarray:
+        """``rows @ table``: each row's sum of value × table row."""
+        row = np.repeat(np.arange(len(self)), np.diff(self.indptr))
+        pushes = self.data[:, None] * table[self.indices]
+        return np.stack(
+            [np.bincount(row, weights=pushes[:, k], minlength=len(self)) for k in range(table.shape[1])], axis=1
+        )
+
+
+class FoldedModel:
+    """``table[column, class]`` = block weight × IDF × coefficient; rows of scaled term frequencies times the
+    table, plus the intercept, are the decision values."""
+
+    def __init__(self, blocks: list[_Block], idf: np.ndarray, table: np.ndarray, intercept: np.ndarray) -> None:
+        self.blocks = blocks
+        self.idf = idf  # per column, for the block norms (the weights are in the table)
+        self.table = table
+        self.intercept = intercept
+        self._idf_list: list[float] = idf.tolist()  # plain floats for the one-message path
+
+    def row(self, normalised: str) -> Rows:
+        """``rows([normalised])`` in plain Python: for one message, numpy's per-call cost is most of the time."""
+        columns: list[int] = []
+        values: list[float] = []
+        idf = self._idf_list
+        for block in self.blocks:
+            counts: dict[int, int] = {}
+            for column in map(block.vocabulary.get, block.analyze(normalised)):
+                if column is not None:
+                    counts[column] = counts.get(column, 0) + 1
+            order = sorted(counts)
+            tfs = [1.0 if block.binary else float(counts[c]) for c in order]
+            if block.sublinear:
+                tfs = [math.log(tf) + 1.0 for tf in tfs]
+            norm = 1.0
+            if block.norm == "l2":
+                norm = math.sqrt(math.fsum((tf * idf[c]) ** 2 for tf, c in zip(tfs, order, strict=True))) or 1.0
+            elif block.norm == "l1":
+                norm = math.fsum(abs(tf * idf[c]) for tf, c in zip(tfs, order, strict=True)) or 1.0
+            columns += order
+            values += [tf / norm for tf in tfs]
+        return Rows(np.array([0, len(columns)]), np.array(columns, dtype=np.int64), np.array(values))
+
+    def rows(self, normalised: Sequence[str]) -> Rows:
+        """Each text's term frequencies, scaled by its block norms: ``rows @ table`` gives the decision
+        values, and ``rows[i, t] * table[t, k]`` term ``t``'s push on class ``k``."""
+        if len(normalised) == 1:
+            return self.row(normalised[0])
+        found: list[int] = []  # the vocabulary columns of every token, text by text and block by block
+        lengths_of: list[int] = []  # how many of them each (text, block) segment has
+        for text in normalised:
+            for block in self.blocks:
+                columns = [c for c in map(block.vocabulary.get, block.analyze(text)) if c is not None]
+                found += columns
+                lengths_of.append(len(columns))
+        # Count repeats with one sort: unique (segment, column) keys, in row order and column order.
+        width = len(self.table)
+        tokens_segment = np.repeat(np.arange(len(lengths_of)), lengths_of)
+        keys, counts = np.unique(tokens_segment * width + np.asarray(found, dtype=np.int64), return_counts=True)
+        column_array = keys % width
+        values = counts.astype(np.float64)
+        segment = keys // width  # each value's (text, block) segment
+        lengths = np.bincount(segment, minlength=len(lengths_of))
+        block_of = segment % len(self.blocks)
+        norms = np.ones(len(lengths))
+        for b, block in enumerate(self.blocks):
+            # TfidfTransformer's arithmetic, block by block: binary or 1 + log(tf), times IDF, then the norm.
+            mask = block_of == b
+            tf = values[mask]
+            if block.binary:
+                tf = np.ones_like(tf)
+            if block.sublinear:
+                tf = np.log(tf) + 1.0
+            values[mask] = tf
+            if block.norm is None:
+                continue
+            weighted = tf * self.idf[column_array[mask]]
+            measure = weighted * weighted if block.norm == "l2" else np.abs(weighted)
+            sums = np.bincount(segment[mask], weights=measure, minlength=len(lengths))[b :: len(self.blocks)]
+            block_norms = np.sqrt(sums) if block.norm == "l2" else sums
+            block_norms[block_norms == 0.0] = 1.0  # an empty block stays zero, as in sklearn
+            norms[b :: len(self.blocks)] = block_norms
+        values /= norms[segment]
+        indptr = np.concatenate(([0], np.cumsum(lengths.reshape(-1, len(self.blocks)).sum(axis=1))))
+        return Rows(indptr, column_array, values)
+
+    def decision(self, rows: Rows) -> np.ndarray:
+        if len(rows) == 1:  # one message: a small dense product, not the scatter of ``Rows.dot``
+            return (rows.data @ self.table[rows.indices] + self.intercept)[None, :]
+        return rows.dot(self.table) + self.intercept
+
+    def predict_proba(self, rows: Rows) -> np.ndarray:
+        """Softmax of the decision values, computed as sklearn's multinomial ``predict_proba`` does."""
+        decision = self.decision(rows)
+        decision -= decision.max(axis=1, keepdims=True)
+        np.exp(decision, out=decision)
+        decision /= decision.sum(axis=1, keepdims=True)
+        return decision
+
+
+def fold(features: FeatureUnion, clf: LogisticRegression) -> FoldedModel:
+    """The folded table of a fitted feature union of TF-IDF vectorisers and a multinomial logistic regression;
+    ``Unfoldable`` for anything else."""
+    if type(features) is not FeatureUnion or type(clf) is not LogisticRegression:
+        raise Unfoldable(f"expected a FeatureUnion and a LogisticRegression, got {type(features).__name__} "
+                         f"and {type(clf).__name__}")  # fmt: skip
+    if len(clf.classes_) < 3 or getattr(clf, "multi_class", "auto") not in ("auto", "multinomial", "deprecated"):
+        raise Unfoldable("only a multinomial model of three or more classes is folded")
+    weights = features.transformer_weights or {}
+    blocks: list[_Block] = []
+    idf_parts: list[np.ndarray] = []
+    weight_parts: list[np.ndarray] = []
+    offset = 0
+    for name, vectoriser in features.transformer_list:
+        if vectoriser in ("drop", None):
+            continue
+        if not isinstance(vectoriser, TfidfVectorizer) or vectoriser.input != "content":
+            raise Unfoldable(f"feature block {name!r} is not a TF-IDF vectoriser of text")
+        if vectoriser.dtype != np.float64 or vectoriser.norm not in ("l2", "l1", None):
+            raise Unfoldable(f"feature block {name!r}: dtype {vectoriser.dtype}, norm {vectoriser.norm!r}")
+        size = len(vectoriser.vocabulary_)
+        idf = vectoriser.idf_ if vectoriser.use_idf else np.ones(size)
+        blocks.append(
+            _Block(
+                analyze=vectoriser.build_analyzer(),
+                vocabulary={term: offset + int(column) for term, column in vectoriser.vocabulary_.items()},
+                sublinear=bool(vectoriser.sublinear_tf),
+                binary=bool(vectoriser.binary),
+                norm=vectoriser.norm,
+            )
+        )
+        idf_parts.append(np.asarray(idf, dtype=np.float64))
+        weight_parts.append(np.full(size, float(weights.get(name, 1.0))))
+        offset += size
+    if not blocks or offset != clf.coef_.shape[1]:
+        raise Unfoldable(f"{offset} feature columns for a model of {clf.coef_.shape[1]}")
+    idf = np.concatenate(idf_parts)
+    table = np.ascontiguousarray((idf * np.concatenate(weight_parts))[:, None] * clf.coef_.T)
+    return FoldedModel(blocks, idf, table, np.asarray(clf.intercept_, dtype=np.float64))
