@@ -12,9 +12,12 @@ WORKERS ?= 2
 INBOX ?=
 OUT ?=
 NEW ?=
+ENGINE ?=
+SCHEDULER ?=
+JOBS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install model validate train train-quick score serve test lint format bench study retrain notebook clean
+.PHONY: help install model validate train train-quick score serve test lint format bench bench-scaling study retrain notebook clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-12s %s\n", $$1, $$2}'
@@ -41,8 +44,9 @@ train-quick: install ## train with the last chosen parameters only (no search, n
 	$(CLI) -v train --quick --no-baselines
 
 # INBOX, OUT and NEW are quoted: Gmail Takeout's file is "All mail Including Spam and Trash.mbox".
-score: model ## score an inbox export: make score INBOX=path [OUT=path]  (default: the sample inbox)
-	$(CLI) score $(if $(INBOX),"$(INBOX)") $(if $(OUT),--out "$(OUT)")
+score: model ## score an inbox export: make score INBOX=path [OUT=path] [JOBS=n] [ENGINE=dask [SCHEDULER=tcp://…]]
+	$(CLI) score $(if $(INBOX),"$(INBOX)") $(if $(OUT),--out "$(OUT)") $(if $(JOBS),--jobs $(JOBS)) \
+		$(if $(ENGINE),--engine $(ENGINE)) $(if $(SCHEDULER),--scheduler $(SCHEDULER))
 
 serve: model ## run the HTTP service on $(HOST):$(PORT) with uvicorn, WORKERS=2 processes (/metrics counts them all)
 	$(CLI) serve --host $(HOST) --port $(PORT) --workers $(WORKERS)
@@ -62,8 +66,12 @@ format: install ## apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix src service tests benchmarks
 	$(BIN)/ruff format src service tests benchmarks
 
-bench: model ## benchmarks (batch scoring, service latency); results in reports/bench/
+bench: model ## benchmarks (batch scoring, service latency, partitioned scaling); results in reports/bench/
 	$(BIN)/python -m benchmarks.bench
+	$(BIN)/python -m benchmarks.dask_scaling
+
+bench-scaling: model ## partitioned scoring only: --jobs 1 vs 2, Dask 1 vs 2 workers; reports/bench/scaling.json
+	$(BIN)/python -m benchmarks.dask_scaling
 
 study: install ## the model-selection and mail-parser studies behind docs/model-selection.md (~20 min)
 	$(BIN)/python -m benchmarks.mail_parsers

@@ -12,10 +12,11 @@ from __future__ import annotations
 import csv
 import json
 import os
+import shutil
 import sys
 import tempfile
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from itertools import islice
@@ -23,12 +24,12 @@ from pathlib import Path
 from typing import Any, Literal, TextIO
 
 import pandas as pd
-from joblib import Parallel, delayed
 from tqdm import tqdm
 
 from boundaryline.decision import combine
 from boundaryline.files import write_atomic
 from boundaryline.inbox import BadRecord, Message, SystemNotice, read_inbox
+from boundaryline.partitions import one_export
 from boundaryline.predict import Scorer, load_scorer
 from boundaryline.results import Score
 from boundaryline.senders import (
@@ -47,6 +48,7 @@ from boundaryline.settings import CONCERN_LABELS, LABELS, Settings
 
 CHUNK_SIZE = 1_000
 EXPLAIN_MODES = ("flagged", "all", "none")
+ENGINES = ("local", "dask")
 OUTPUT_FORMATS = ("csv", "jsonl")
 TOP_TERMS = 5
 RESULT_COLUMNS = [
@@ -172,12 +174,17 @@ class ScoreOptions:
     chunk_size: int = CHUNK_SIZE
     delimiter: str | None = None  # CSV separator; None: sniffed from the header line
     sheet: str | None = None  # .xlsx sheet; None: the first
+    engine: str = "local"  # local: this machine's cores (--jobs); dask: a Dask cluster (parts.py)
+    scheduler: str | None = None  # the Dask scheduler's address; None: a LocalCluster of --jobs workers
+    partition_bytes: int | None = None  # about how many bytes a partition holds; None: from the size and --jobs
 
     def __post_init__(self) -> None:
         if self.explain not in EXPLAIN_MODES:
             raise ValueError(f"explain must be one of {', '.join(EXPLAIN_MODES)}, got {self.explain!r}")
         if self.output_format is not None and self.output_format not in OUTPUT_FORMATS:
             raise ValueError(f"output format must be one of {', '.join(OUTPUT_FORMATS)}, got {self.output_format!r}")
+        if self.engine not in ENGINES:
+            raise ValueError(f"engine must be one of {', '.join(ENGINES)}, got {self.engine!r}")
 
 
 Record = Message | BadRecord | SystemNotice
@@ -197,46 +204,31 @@ def _score_chunk(messages: list[Message], scorer: Scorer, explain: str) -> list[
     return scorer.score([m.text for m in messages], explain=wanted, top_k=TOP_TERMS)
 
 
-_WORKER_SCORER: dict[tuple[str, str], Scorer] = {}
-
-
-def _score_in_worker(
-    messages: list[Message], bad: list[NotScored], settings: Settings, version: str, explain: str
-) -> tuple[list[Message], list[NotScored], list[Score]]:
-    """One chunk in a worker process, which loads (and verifies) the model once, then reuses it."""
-    key = (str(settings.models_dir), version)
-    if key not in _WORKER_SCORER:
-        _WORKER_SCORER[key] = load_scorer(settings, version)
-    return messages, bad, _score_chunk(messages, _WORKER_SCORER[key], explain)
-
-
 def _scored(
-    records: Iterable[Record], settings: Settings, scorer: Scorer, options: ScoreOptions
+    records: Iterable[Record], scorer: Scorer, options: ScoreOptions
 ) -> Iterator[tuple[list[Message], list[NotScored], list[Score]]]:
-    """Each chunk's messages, bad records and scores, in file order, on one core or several."""
-    parts = _parts(records, options.chunk_size)
-    if options.jobs == 1:
-        for messages, bad in parts:
-            yield messages, bad, _score_chunk(messages, scorer, options.explain)
-    else:
-        yield from Parallel(n_jobs=options.jobs, return_as="generator")(
-            delayed(_score_in_worker)(messages, bad, settings, scorer.version, options.explain)
-            for messages, bad in parts
-        )
+    """Each chunk's messages, bad records and scores, in file order, on this core (several cores and Dask
+    clusters score partitions instead: ``parts.py``)."""
+    for messages, bad in _parts(records, options.chunk_size):
+        yield messages, bad, _score_chunk(messages, scorer, options.explain)
 
 
 class _ResultsWriter:
-    """CSV or JSON Lines rows into a temp file beside the destination; ``commit`` renames it into place."""
+    """CSV or JSON Lines rows into a temp file beside the destination; ``commit`` renames it into place.
 
-    def __init__(self, path: Path, output_format: str) -> None:
+    A ``piece`` is rows only (no header, no byte-order mark, no fsync), to be appended to a results file
+    whole: a partition's rows, written by a worker (``parts.py``)."""
+
+    def __init__(self, path: Path, output_format: str, *, piece: bool = False) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
+        self.piece = piece
         fd, self.tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
         # utf-8-sig: spreadsheet programs then open non-ASCII names and subjects correctly
-        encoding = "utf-8-sig" if output_format == "csv" else "utf-8"
+        encoding = "utf-8-sig" if output_format == "csv" and not piece else "utf-8"
         self.handle: TextIO = os.fdopen(fd, "w", encoding=encoding, newline="")
         self.csv = csv.writer(self.handle) if output_format == "csv" else None
-        if self.csv:
+        if self.csv and not piece:
             self.csv.writerow(RESULT_COLUMNS)
 
     def write(self, message: Message, side: TextSide, verdict: dict[str, Any]) -> None:
@@ -245,15 +237,18 @@ class _ResultsWriter:
         else:
             self.handle.write(json.dumps(result_row(message, side, verdict), ensure_ascii=False) + "\n")
 
+    def append_piece(self, piece: Path) -> None:
+        """The bytes of a piece written by another writer, after the rows so far."""
+        self.handle.flush()
+        with piece.open("rb") as source:
+            shutil.copyfileobj(source, self.handle.buffer, 1 << 20)
+
     def commit(self) -> None:
         self.handle.flush()
-        os.fsync(self.handle.fileno())
+        if not self.piece:  # a piece lives only until the end of its run
+            os.fsync(self.handle.fileno())
         self.handle.close()
         os.replace(self.tmp, self.path)
-
-    def close(self) -> None:
-        """Finish writing without putting the file in place (a scratch file read back by the same run)."""
-        self.handle.close()
 
     def abort(self) -> None:
         self.handle.close()
@@ -286,7 +281,7 @@ def results_path(inbox: Path, out: Path | None, output_format: str | None, repor
 
 
 def score_inbox(
-    inbox: Path,
+    inbox: Path | Sequence[Path],
     *,
     settings: Settings,
     options: ScoreOptions | None = None,
@@ -294,8 +289,21 @@ def score_inbox(
     out: Path | None = None,
     report: TextIO = sys.stdout,
 ) -> BatchSummary:
-    """Score every message of ``inbox``; write results, ``*.summary.json`` and ``*.summary.md``."""
+    """Score every message of ``inbox``; write results, ``*.summary.json`` and ``*.summary.md``.
+
+    Several inputs, ``jobs`` other than 1 or the dask engine score partition by partition (``parts.py``),
+    with the same results file."""
     options = options or ScoreOptions()
+    if (
+        not isinstance(inbox, Path)
+        or options.jobs != 1
+        or options.engine != "local"
+        or not one_export(inbox, options.fmt)
+    ):
+        from boundaryline.parts import score_partitioned
+
+        inputs = [inbox] if isinstance(inbox, Path) else list(inbox)
+        return score_partitioned(inputs, settings=settings, options=options, scorer=scorer, out=out, report=report)
     out, output_format = results_path(inbox, out, options.output_format, settings.reports_dir)
     scorer = scorer or load_scorer(settings)
     records = read_inbox(
@@ -310,11 +318,11 @@ def score_inbox(
         inbox=str(inbox), results_file=str(out), model_version=scorer.version, thresholds=scorer.thresholds
     )
     out.parent.mkdir(parents=True, exist_ok=True)
-    kept: list[tuple[Message, str, Cues]] = []  # text dropped: only what the history pass needs
+    kept: list[Kept] = []  # text dropped: only what the history pass needs
     sides: list[TextSide] = []  # and what the results file takes from each score
     progress = tqdm(unit="msg", desc="scoring", disable=options.quiet or not sys.stderr.isatty(), file=sys.stderr)
     try:
-        for messages, bad, scores in _scored(records, settings, scorer, options):
+        for messages, bad, scores in _scored(records, scorer, options):
             for record in bad:
                 if isinstance(record, SystemNotice):
                     summary.count_notice(record)
@@ -326,18 +334,10 @@ def score_inbox(
                 kept.append((replace(message, text=""), score.label, Cues.of(message.text)))
             summary.scored += len(messages)
             progress.update(len(messages))
-        owner = address(options.owner) if options.owner else infer_owner(m for m, _, _ in kept)
-        verdicts, summary.history_applied = history_verdicts(kept, owner, settings)
+        owner, verdicts = owner_and_verdicts(summary, kept, options, settings)
         writer = _ResultsWriter(out, output_format)
         try:
-            for (message, _, _), side, verdict in zip(kept, sides, verdicts, strict=True):
-                writer.write(message, side, verdict)
-                if verdict["direction"] == "outgoing":
-                    summary.outgoing += 1
-                    continue
-                summary.labels[verdict["label"]] += 1
-                if verdict["flagged"]:
-                    summary.flagged.append(_flag_entry(message, side, verdict))
+            write_rows(writer, summary, zip((m for m, _, _ in kept), sides, strict=True), verdicts)
             writer.commit()
         except BaseException:
             writer.abort()
@@ -347,7 +347,49 @@ def score_inbox(
         raise
     finally:
         progress.close()
+    write_summary(summary, kept, verdicts, owner, out, report)
+    return summary
 
+
+Kept = tuple[Message, str, "Cues"]  # a message without its text, its text's label, and its cues
+
+
+def owner_and_verdicts(
+    summary: BatchSummary, kept: list[Kept], options: ScoreOptions, settings: Settings
+) -> tuple[str | None, list[dict[str, Any]]]:
+    """The inbox owner and every message's history verdict (``history_verdicts``), in the order of ``kept``."""
+    owner = address(options.owner) if options.owner else infer_owner(m for m, _, _ in kept)
+    verdicts, summary.history_applied = history_verdicts(kept, owner, settings)
+    return owner, verdicts
+
+
+def write_rows(
+    writer: _ResultsWriter,
+    summary: BatchSummary,
+    rows: Iterable[tuple[Message, TextSide]],
+    verdicts: Iterable[dict[str, Any]],
+) -> None:
+    """Each message (without its text) and its text side joined to its verdict and written; the outgoing,
+    label counts and flagged messages counted into ``summary``."""
+    for (message, side), verdict in zip(rows, verdicts, strict=True):
+        writer.write(message, side, verdict)
+        if verdict["direction"] == "outgoing":
+            summary.outgoing += 1
+            continue
+        summary.labels[verdict["label"]] += 1
+        if verdict["flagged"]:
+            summary.flagged.append(_flag_entry(message, side, verdict))
+
+
+def write_summary(
+    summary: BatchSummary,
+    kept: list[Kept],
+    verdicts: list[dict[str, Any]],
+    owner: str | None,
+    out: Path,
+    report: TextIO,
+) -> None:
+    """The senders ranked by concern, then ``*.summary.json`` and ``*.summary.md`` beside ``out``."""
     # The owner's messages go in too: they are the replies that end a sender's run.
     rows = [(m, v["label"]) for (m, _, _), v in zip(kept, verdicts, strict=True)]
     summary.senders = [s.to_dict() for s in summarise_senders(rows, owner=owner, concern_labels=CONCERN_LABELS)]
@@ -356,7 +398,6 @@ def score_inbox(
     markdown = format_summary(summary)
     write_atomic(out.with_name(out.stem + ".summary.md"), markdown)
     print(markdown, file=report)
-    return summary
 
 
 @dataclass(frozen=True, slots=True)
@@ -371,9 +412,7 @@ class Cues:
         return cls(refusal=is_refusal(text), request=is_request(text))
 
 
-def history_verdicts(
-    kept: list[tuple[Message, str, Cues]], owner: str | None, settings: Settings
-) -> tuple[list[dict[str, Any]], bool]:
+def history_verdicts(kept: list[Kept], owner: str | None, settings: Settings) -> tuple[list[dict[str, Any]], bool]:
     """Each message's direction, pattern and combined label, in the order given; and whether the pattern
     could be applied at all.
 

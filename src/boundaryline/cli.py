@@ -136,18 +136,23 @@ def cmd_explain(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_score(args: argparse.Namespace, settings: Settings) -> int:
     from boundaryline.batch import ScoreOptions, score_inbox
 
-    inbox = Path(args.inbox) if args.inbox else settings.examples_dir / "inbox.mbox"
+    inputs = [Path(path) for path in args.inbox] or [settings.examples_dir / "inbox.mbox"]
+    if args.scheduler and args.engine != "dask":
+        raise ValueError("--scheduler names a Dask scheduler: add --engine dask")
     options = ScoreOptions(
         fmt=args.format,
         text_column=args.text_column,
         output_format=args.output_format,
-        jobs=args.jobs,
+        jobs=args.jobs if args.jobs is not None else (-1 if args.engine == "dask" else 1),
         owner=args.owner,
         quiet=args.quiet,
         explain=args.explain,
         delimiter=_delimiter(args.delimiter),
         sheet=args.sheet,
+        engine=args.engine,
+        scheduler=args.scheduler,
     )
+    inbox = inputs[0] if len(inputs) == 1 else inputs
     summary = score_inbox(inbox, settings=settings, options=options, out=Path(args.out) if args.out else None)
     if summary.skipped:
         print(
@@ -288,7 +293,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_explain)
 
     p = sub.add_parser("score", help="score an inbox export (" + ", ".join(FORMATS) + ")")
-    p.add_argument("inbox", nargs="?", help="file or folder (default: the shipped sample inbox)")
+    p.add_argument(
+        "inbox",
+        nargs="*",
+        help="files, folders or quoted globs ('exports/*.mbox'); a folder of several exports is read file by file"
+        " (default: the shipped sample inbox)",
+    )
     p.add_argument("--out", help="results file (default: reports/<inbox name>.results.csv)")
     p.add_argument(
         "--format", choices=FORMATS, metavar="FORMAT", help="input format, when detection guesses wrong: %(choices)s"
@@ -304,7 +314,21 @@ def build_parser() -> argparse.ArgumentParser:
         help="results format (default: from the --out extension, .csv or .jsonl; csv without --out)",
     )
     p.add_argument("--strict", action="store_true", help="exit 1 when any record was skipped (default: 0 once written)")
-    p.add_argument("--jobs", type=int, default=1, help="processes to score with (-1: every core; default: %(default)s)")
+    p.add_argument(
+        "--jobs",
+        type=int,
+        help="processes to score with, each reading its own partitions (-1: every core; default: 1); with"
+        " --engine dask and no --scheduler, the LocalCluster's workers (default: every core)",
+    )
+    p.add_argument(
+        "--engine",
+        choices=["local", "dask"],
+        default="local",
+        help="local: this machine; dask: a Dask cluster (pip install 'boundaryline[dask]') (default: %(default)s)",
+    )
+    p.add_argument(
+        "--scheduler", help="the Dask scheduler's address, e.g. tcp://10.0.0.5:8786 (default: a LocalCluster)"
+    )
     p.add_argument("--owner", help="the inbox owner's address (default: the most frequent recipient)")
     p.add_argument(
         "--explain", choices=["flagged", "all", "none"], default="flagged", help="which rows get their top terms"

@@ -60,13 +60,20 @@ class JsonLine:
     error: str | None = None
 
 
-def read_json_lines(path: Path) -> Iterator[JsonLine]:
+def read_json_lines(path: Path, *, start: int = 0, end: int | None = None, first_line: int = 1) -> Iterator[JsonLine]:
     """Every non-blank line of ``path`` decoded on its own, so one bad line never hides the rest.
 
     The callers decide what a bad line means: the corpus builder stops, the inbox reader skips and counts.
+    ``start`` (a line start), ``end`` and ``first_line`` (the line number at ``start``) read only the lines
+    that start in the bytes ``[start, end)``: one byte range of a file split among workers.
     """
     with path.open("rb") as handle:
-        for number, raw in enumerate(handle, start=1):
+        handle.seek(start)
+        offset = start
+        for number, raw in enumerate(handle, start=first_line):
+            if end is not None and offset >= end:
+                return
+            offset += len(raw)
             if not raw.strip():
                 continue
             try:

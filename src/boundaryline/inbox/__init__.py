@@ -28,7 +28,7 @@ FORMATS = (
     "linkedin", "slack", "whatsapp",
 )  # fmt: skip
 
-__all__ = ["FORMATS", "BadRecord", "Message", "SystemNotice", "detect_format", "read_inbox"]
+__all__ = ["FORMATS", "BadRecord", "Message", "SystemNotice", "detect_format", "finish_records", "read_inbox"]
 
 Record = Message | BadRecord | SystemNotice
 
@@ -96,7 +96,7 @@ CHANNEL_OF_FORMAT = {
 }  # fmt: skip
 
 
-def _finish(records: Iterator[Record], max_chars: int, channel: str | None) -> Iterator[Record]:
+def finish_records(records: Iterator[Record], max_chars: int, channel: str | None) -> Iterator[Record]:
     """A text over the limit is cut to it and marked ``truncated`` (scored on its start, never skipped); a
     message with no channel gets its export's."""
     for record in records:
@@ -141,4 +141,4 @@ def read_inbox(
     }
     if fmt not in readers:
         raise ValueError(f"unknown format {fmt!r}; one of {', '.join(FORMATS)}")
-    return _finish(readers[fmt](), max_chars, CHANNEL_OF_FORMAT.get(fmt))
+    return finish_records(readers[fmt](), max_chars, CHANNEL_OF_FORMAT.get(fmt))

@@ -7,7 +7,7 @@ from __future__ import annotations
 import csv
 import email
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from email import policy
 from email.contentmanager import raw_data_manager
@@ -254,19 +254,24 @@ def read_mbox(
     source: str | None = None,
     prefix: str = "",
     direction: Direction | None = None,
+    start: int = 0,
+    end: int | None = None,
+    records_before: int = 0,
 ) -> Iterator[Message | BadRecord]:
     """Stream an mbox file message by message (``mailbox.mbox`` would index the whole file first); a folder
     is read as a folder of mbox files (``read_mbox_folder``).
 
     Only the current message is held in memory, and only its first ``max_bytes``: a larger message (an
     attachment, usually) is parsed from its start and marked ``truncated``. ``source`` and ``prefix`` name the
-    file when it is one of a folder's ("Profile: Archives.sbd/2023, record 4").
+    file when it is one of a folder's ("Profile: Archives.sbd/2023, record 4"). ``start`` (a ``From `` line),
+    ``end`` and ``records_before`` (the messages before ``start``) read the messages whose separator lies in
+    the bytes ``[start, end)``: one byte range of a big mbox.
     """
     if path.is_dir():
         yield from read_mbox_folder(path, max_bytes=max_bytes)
         return
     source = source or str(path)
-    record, size, started, preamble = 0, 0, False, False
+    record, size, started, preamble, at_end = records_before, 0, False, False, True
     chunk: list[bytes] = []
 
     def finish(last: bool = False) -> Message | BadRecord:
@@ -278,8 +283,14 @@ def read_mbox(
         return parse_mail(raw, source, location, truncated=size > max_bytes, direction=direction)
 
     with path.open("rb") as handle:
+        handle.seek(start)
+        offset = start
         for line in handle:
+            offset += len(line)
             if line.startswith(b"From "):  # the separator line that starts every message
+                if end is not None and offset - len(line) >= end:
+                    at_end = False  # the next range's first message
+                    break
                 if started:
                     record += 1
                     yield finish()
@@ -293,7 +304,7 @@ def read_mbox(
                 chunk.append(line[1:] if line.startswith(b">From ") else line)  # mboxrd un-escaping
     if started:
         record += 1
-        yield finish(last=True)
+        yield finish(last=at_end)
     if preamble:
         yield BadRecord(source, f"{prefix}line 1", "text before the first 'From ' separator line: not an mbox message")
 
@@ -325,13 +336,15 @@ def _mailbox_files(path: Path) -> list[Path]:
     return files
 
 
-def read_mbox_folder(path: Path, *, max_bytes: int = MAX_MAIL_BYTES) -> Iterator[Message | BadRecord]:
+def read_mbox_folder(
+    path: Path, *, max_bytes: int = MAX_MAIL_BYTES, files: Sequence[Path] | None = None
+) -> Iterator[Message | BadRecord]:
     """Every mbox below a folder: a Thunderbird profile or mail folder (mbox files without extension, their
     ``.msf`` indexes, which are skipped, and nested ``.sbd`` folders) or a Gmail Takeout ``Mail`` folder.
     The source of each message is the folder, its location the file's path inside it and the record number.
-    Messages in Sent or Drafts folders are marked outgoing."""
+    Messages in Sent or Drafts folders are marked outgoing. ``files`` reads only those of its mailboxes."""
     root = str(path)
-    for file in _mailbox_files(path):
+    for file in _mailbox_files(path) if files is None else files:
         relative = file.relative_to(path).as_posix()
         try:
             with file.open("rb") as handle:
@@ -390,16 +403,44 @@ def read_eml(path: Path, *, max_bytes: int = MAX_MAIL_BYTES) -> Iterator[Message
     """One ``.eml`` or Apple Mail ``.emlx`` file, or every such file below a folder, in name order (an Apple
     Mail mailbox such as ``INBOX.mbox/`` included). Files in Sent or Drafts folders are marked outgoing."""
     if path.is_dir():
-        files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in (".eml", ".emlx"))
-        yield from _read_files(files, path, max_bytes, directions=True)
+        yield from _read_files(_eml_files(path), path, max_bytes, directions=True)
     else:
         yield from _read_files([path], path.parent, max_bytes)
 
 
 def read_maildir(path: Path, *, max_bytes: int = MAX_MAIL_BYTES) -> Iterator[Message | BadRecord]:
     """A Maildir's ``cur/`` and ``new/`` messages, in name order."""
-    files = sorted(p for sub in ("cur", "new") if (path / sub).is_dir() for p in (path / sub).iterdir() if p.is_file())
-    yield from _read_files(files, path, max_bytes)
+    yield from _read_files(_maildir_files(path), path, max_bytes)
+
+
+def _eml_files(path: Path) -> list[Path]:
+    return sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in (".eml", ".emlx"))
+
+
+def _maildir_files(path: Path) -> list[Path]:
+    return sorted(p for sub in ("cur", "new") if (path / sub).is_dir() for p in (path / sub).iterdir() if p.is_file())
+
+
+FOLDER_FORMATS = ("thunderbird", "maildir", "eml", "emlx")
+
+
+def message_files(path: Path, fmt: str) -> list[Path]:
+    """The files a mail folder is read from, in reading order: the mailboxes of a Thunderbird or Takeout
+    folder, the message files of a Maildir or of an .eml/.emlx folder (``fmt``, one of ``FOLDER_FORMATS``)."""
+    if fmt == "thunderbird":
+        return _mailbox_files(path)
+    return _maildir_files(path) if fmt == "maildir" else _eml_files(path)
+
+
+def read_message_files(
+    path: Path, fmt: str, files: Sequence[Path], *, max_bytes: int = MAX_MAIL_BYTES
+) -> Iterator[Message | BadRecord]:
+    """The messages of some of a mail folder's files (from ``message_files``), each read and located as
+    reading the whole folder reads it: a folder's files can be shared among workers."""
+    if fmt == "thunderbird":
+        yield from read_mbox_folder(path, max_bytes=max_bytes, files=files)
+    else:
+        yield from _read_files(list(files), path, max_bytes, directions=fmt != "maildir")
 
 
 def read_tnef(path: Path, *, max_bytes: int = MAX_MAIL_BYTES) -> Iterator[Message | BadRecord]:

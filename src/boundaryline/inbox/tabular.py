@@ -6,9 +6,11 @@ from __future__ import annotations
 import codecs
 import csv
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, replace
 from datetime import datetime
 from email.utils import parsedate_to_datetime
+from functools import lru_cache
 from itertools import chain
 from pathlib import Path
 from typing import Any
@@ -168,67 +170,155 @@ def to_message(
     )
 
 
+@dataclass(frozen=True)
+class CsvLayout:
+    """What a CSV's first record and first bytes tell, read once and handed to every byte range of the file."""
+
+    encoding: str
+    errors: str  # how bytes that do not decode are kept
+    delimiter: str
+    header: tuple[str, ...]
+    columns: dict[str, str]
+    data_start: int  # the byte offset just after the header record
+    data_line: int  # the file's line number just before the first data record (the header's last line)
+
+
+def _errors_for(encoding: str) -> str:
+    # surrogateescape keeps the bytes that do not decode, so that their row (not the file) is reported
+    return "replace" if encoding.lower().replace("_", "-").startswith(("utf-16", "utf-32")) else "surrogateescape"
+
+
+def _past_header(
+    path: Path, lines: Iterator[str], encoding: str, text_column: str | None, delimiter: str | None
+) -> tuple[Any, CsvLayout]:
+    """A csv reader over ``lines`` that has read the header record, and the layout it shows (``data_start``
+    left 0 for the caller)."""
+    first = next(lines, "")
+    if not first.strip():
+        raise ValueError(f"{path}: empty file, no header row")
+    if delimiter is None:
+        delimiter = sniff_delimiter(first, default="\t" if path.suffix.lower() == ".tsv" else ",")
+    reader = csv.reader(chain([first], lines), delimiter=delimiter)
+    header = [name.replace("\ufeff", "").strip() for name in next(reader)]
+    if any(_GARBLED.search(name) for name in header):
+        raise ValueError(
+            f"{path}: the header row does not read as text in {_encoding_name(encoding)} "
+            f"({', '.join(map(repr, header[:5]))}); the file's encoding could not be told"
+        )
+    columns = find_columns(header, text_column)
+    return reader, CsvLayout(encoding, _errors_for(encoding), delimiter, tuple(header), columns, 0, reader.line_num)
+
+
+def csv_layout(path: Path, *, text_column: str | None = None, delimiter: str | None = None) -> CsvLayout:
+    """Encoding, separator, header and columns of a CSV, as ``read_csv`` finds them, and where its data starts.
+
+    The header record is read from the raw lines (a quoted header field may span lines), so ``data_start`` is
+    a byte offset that a reader of a byte range can seek to."""
+    encoding = detect_encoding(path)
+    errors = _errors_for(encoding)
+    with path.open("rb") as handle:
+        consumed = 0
+
+        def lines() -> Iterator[str]:
+            nonlocal consumed
+            for raw in handle:
+                consumed += len(raw)
+                yield raw.decode(encoding, errors)
+
+        _, layout = _past_header(path, lines(), encoding, text_column, delimiter)
+        return replace(layout, data_start=consumed)
+
+
+def _csv_records(
+    reader: Any, path: Path, layout: CsvLayout, line_before: int, *, stop: Callable[[], bool] = lambda: False
+) -> Iterator[Message | BadRecord]:
+    """The rows of ``reader`` as records, located by the file's line numbers (``line_before``: the line number
+    just before the reader's first line); ``stop`` is asked before each row."""
+    source, header = str(path), list(layout.header)
+    base = line_before - reader.line_num
+    line = line_before
+    while not stop():
+        start = line + 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            yield BadRecord(source, f"line {start}", f"malformed CSV ({error})")
+            line = base + reader.line_num
+            continue
+        line = base + reader.line_num
+        if not row:
+            continue
+        if len(row) != len(header):
+            yield BadRecord(source, f"line {start}", f"expected {len(header)} fields, found {len(row)}")
+            continue
+        yield to_message(
+            dict(zip(header, row, strict=True)),
+            layout.columns,
+            source,
+            f"line {start}",
+            f"{path.stem}:{start}",
+            encoding=_encoding_name(layout.encoding),
+        )
+
+
 def read_csv(
     path: Path, *, text_column: str | None = None, delimiter: str | None = None
 ) -> Iterator[Message | BadRecord]:
     """CSV or TSV, streamed row by row; line numbers are the file's (a quoted field may span lines). The
     encoding is detected (``detect_encoding``), the separator sniffed from the header line unless given."""
-    source = str(path)
     encoding = detect_encoding(path)
-    # surrogateescape keeps the bytes that do not decode, so that their row (not the file) is reported
-    errors = "replace" if encoding.lower().replace("_", "-").startswith(("utf-16", "utf-32")) else "surrogateescape"
+    errors = _errors_for(encoding)
     with path.open(encoding=encoding, errors=errors, newline="") as handle:
-        first = handle.readline()
-        if not first.strip():
-            raise ValueError(f"{path}: empty file, no header row")
-        if delimiter is None:
-            delimiter = sniff_delimiter(first, default="\t" if path.suffix.lower() == ".tsv" else ",")
-        reader = csv.reader(chain([first], handle), delimiter=delimiter)
-        header = [name.replace("\ufeff", "").strip() for name in next(reader)]
-        if any(_GARBLED.search(name) for name in header):
-            raise ValueError(
-                f"{path}: the header row does not read as text in {_encoding_name(encoding)} "
-                f"({', '.join(map(repr, header[:5]))}); the file's encoding could not be told"
-            )
-        columns = find_columns(header, text_column)
-        line = reader.line_num
-        while True:
-            start = line + 1
-            try:
-                row = next(reader)
-            except StopIteration:
-                return
-            except csv.Error as error:
-                yield BadRecord(source, f"line {start}", f"malformed CSV ({error})")
-                line = reader.line_num
-                continue
-            line = reader.line_num
-            if not row:
-                continue
-            if len(row) != len(header):
-                yield BadRecord(source, f"line {start}", f"expected {len(header)} fields, found {len(row)}")
-                continue
-            yield to_message(
-                dict(zip(header, row, strict=True)),
-                columns,
-                source,
-                f"line {start}",
-                f"{path.stem}:{start}",
-                encoding=_encoding_name(encoding),
-            )
+        reader, layout = _past_header(path, iter(handle), encoding, text_column, delimiter)
+        yield from _csv_records(reader, path, layout, reader.line_num)
 
 
-def read_jsonl(path: Path, *, text_column: str | None = None) -> Iterator[Message | BadRecord]:
-    """JSON Lines: one object per line; a line that is not a JSON object is reported and skipped."""
+@dataclass
+class RangeCursor:
+    """Where a byte-range reader stopped: the offset just after the last record it read."""
+
+    offset: int = 0
+
+
+def read_csv_range(
+    path: Path, layout: CsvLayout, start: int, end: int | None, first_line: int, cursor: RangeCursor | None = None
+) -> Iterator[Message | BadRecord]:
+    """The records of a CSV that start in the bytes ``[start, end)``; ``start`` must be a record start (the
+    planner finds them), ``first_line`` is the file's line number there. A record that begins before ``end``
+    is read to its last line, even past ``end``; ``cursor`` then says where reading stopped, so that the
+    caller can check that the ranges of a file met exactly (each ended where the next began)."""
+    cursor = cursor if cursor is not None else RangeCursor()
+    cursor.offset = start
+    # The byte-order mark is the first line's: a line of a later range decodes as plain UTF-8.
+    encoding = "utf-8" if layout.encoding.lower().replace("_", "-") == "utf-8-sig" else layout.encoding
+    with path.open("rb") as handle:
+        handle.seek(start)
+
+        def lines() -> Iterator[str]:
+            for raw in handle:
+                cursor.offset += len(raw)
+                yield raw.decode(encoding, layout.errors)
+
+        reader = csv.reader(lines(), delimiter=layout.delimiter)
+        yield from _csv_records(
+            reader, path, layout, first_line - 1, stop=lambda: end is not None and cursor.offset >= end
+        )
+
+
+def read_jsonl(
+    path: Path, *, text_column: str | None = None, start: int = 0, end: int | None = None, first_line: int = 1
+) -> Iterator[Message | BadRecord]:
+    """JSON Lines: one object per line; a line that is not a JSON object is reported and skipped. ``start``,
+    ``end`` and ``first_line`` read only the lines that start in those bytes (see ``read_json_lines``)."""
     source = str(path)
-    columns: dict[str, str] | None = None
-    for line in read_json_lines(path):
+    for line in read_json_lines(path, start=start, end=end, first_line=first_line):
         location = f"line {line.number}"
         if line.error is not None:
             yield BadRecord(source, location, line.error)
             continue
-        columns, result = _from_object(line.value, columns, text_column, source, location, f"{path.stem}:{line.number}")
-        yield result
+        yield _from_object(line.value, text_column, source, location, f"{path.stem}:{line.number}")
 
 
 def read_json_array(
@@ -236,7 +326,6 @@ def read_json_array(
 ) -> Iterator[Message | BadRecord]:
     """A JSON array of objects, streamed one element at a time with ``ijson`` (never loaded whole)."""
     source = str(path)
-    columns: dict[str, str] | None = None
     with path.open("rb") as handle:
         start = 3 if handle.read(3) == b"\xef\xbb\xbf" else 0  # a byte-order mark from Windows tools
         handle.seek(start)
@@ -247,25 +336,30 @@ def read_json_array(
         try:
             for item in ijson.items(handle, "item", use_float=True, buf_size=buf_size):
                 record += 1
-                columns, result = _from_object(
-                    item, columns, text_column, source, f"record {record}", f"{path.stem}:{record}"
-                )
-                yield result
+                yield _from_object(item, text_column, source, f"record {record}", f"{path.stem}:{record}")
         except (ijson.JSONError, UnicodeDecodeError) as error:
             yield BadRecord(
                 source, f"record {record + 1}", f"not valid JSON ({error}); the rest of the file is unreadable"
             )
 
 
+@lru_cache(maxsize=256)  # an export's objects share a few sets of field names
+def _object_columns(names: tuple[str, ...], text_column: str | None) -> dict[str, str] | str:
+    """The columns of an object with these field names, or why none of them holds its text."""
+    try:
+        return find_columns(list(names), text_column)
+    except ValueError as error:
+        return str(error)
+
+
 def _from_object(
-    item: Any, columns: dict[str, str] | None, text_column: str | None, source: str, location: str, default_id: str
-) -> tuple[dict[str, str] | None, Message | BadRecord]:
-    """One decoded JSON value as a record; the field names are looked up again when they change."""
+    item: Any, text_column: str | None, source: str, location: str, default_id: str
+) -> Message | BadRecord:
+    """One decoded JSON value as a record. Its fields are found from its own names, so a line reads the same
+    whichever line reading began at (a byte range of the file, or the whole)."""
     if not isinstance(item, dict):
-        return columns, BadRecord(source, location, f"expected a JSON object, found {type(item).__name__}")
-    if columns is None or columns["text"] not in item:
-        try:
-            columns = find_columns(list(item), text_column)
-        except ValueError as error:
-            return columns, BadRecord(source, location, str(error), "text")
-    return columns, to_message(item, columns, source, location, default_id)
+        return BadRecord(source, location, f"expected a JSON object, found {type(item).__name__}")
+    columns = _object_columns(tuple(item), text_column)
+    if isinstance(columns, str):
+        return BadRecord(source, location, columns, "text")
+    return to_message(item, columns, source, location, default_id)

@@ -1,0 +1,255 @@
+"""Partitions of an archive: the pieces that workers (processes, or a Dask cluster) read and score on their own.
+
+An archive is one or several paths (a glob is expanded; a folder that is no single export is read file by
+file). Each becomes one or more partitions, in reading order:
+
+- a CSV or JSON Lines file is split into byte ranges of about ``target_bytes``. JSON Lines splits after any
+  line end. A CSV splits only at a record boundary: a line end preceded by an even number of quote
+  characters (a quoted field's line ends come after an odd number). The header is read once, here, and
+  handed to every range with the encoding and the separator. A file whose encoding does not keep line ends
+  as single bytes (UTF-16, UTF-32, multi-byte Asian code pages) or that ends lines with a lone carriage
+  return is one partition. Each range reader reports where it stopped; if the ranges of a file did not meet
+  exactly (a quote inside an unquoted field misleads the count), that file is read again as one partition;
+- an mbox file (a Gmail Takeout "All mail") splits at ``From `` separator lines, as its reader does;
+- a Maildir, a folder of .eml/.emlx files or a Thunderbird/Takeout folder splits by file;
+- any other export (xlsx, a JSON array, Slack, WhatsApp, LinkedIn, winmail.dat) is one partition.
+
+Every record keeps the location (file, line, record) it has when the whole file is read by one process.
+"""
+
+from __future__ import annotations
+
+import glob
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from boundaryline.inbox import CHANNEL_OF_FORMAT, BadRecord, Message, SystemNotice, detect_format, finish_records
+from boundaryline.inbox import read_inbox as read_whole
+from boundaryline.inbox.mail import FOLDER_FORMATS, message_files, read_mbox, read_message_files
+from boundaryline.inbox.tabular import CsvLayout, RangeCursor, csv_layout, read_csv_range, read_jsonl
+
+Record = Message | BadRecord | SystemNotice
+DEFAULT_TARGET_BYTES = 16 << 20
+MIN_TARGET_BYTES = 64 << 10
+# Encodings in which "\n" and '"' are single bytes that never occur inside another character.
+_SPLITTABLE_ENCODINGS = ("utf-8", "utf8", "ascii", "latin", "iso-8859", "iso8859", "cp125", "windows-125", "koi8")
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    """How the inputs are read: the parts of ``ScoreOptions`` that the readers take."""
+
+    fmt: str | None = None
+    text_column: str | None = None
+    delimiter: str | None = None
+    sheet: str | None = None
+    max_chars: int = 20_000
+
+
+@dataclass(frozen=True)
+class Partition:
+    """One piece of the archive: a whole input, a byte range of a CSV/JSONL file, or some files of a folder."""
+
+    index: int
+    path: Path  # the input as given (records name it as the whole-file reader does)
+    fmt: str
+    start: int = 0  # byte range [start, end) of a split CSV/JSONL file; end None: to the end of the file
+    end: int | None = None
+    first_line: int = 1  # the file's line number at ``start``
+    records_before: int = 0  # a split mbox: the messages before ``start``
+    csv: CsvLayout | None = None  # the header and separator of a split CSV, read once by the planner
+    files: tuple[Path, ...] | None = None  # some of a mail folder's files
+    ranged: bool = False  # a byte range of a split file (its reader reports where it stopped)
+
+    def describe(self) -> str:
+        if self.files is not None:
+            return f"{self.path} ({len(self.files)} file(s))"
+        return (
+            f"{self.path} bytes {self.start}-{'' if self.end is None else self.end}" if self.ranged else str(self.path)
+        )
+
+
+def expand_inputs(paths: Sequence[Path]) -> list[Path]:
+    """The inputs named by ``paths``: a path that does not exist but holds ``*``, ``?`` or ``[`` is a glob
+    (sorted), anything else is kept as given; a path that exists nowhere is refused."""
+    found: list[Path] = []
+    for path in paths:
+        if not path.exists() and glob.has_magic(str(path)):
+            matches = sorted(glob.glob(str(path), recursive=True))
+            if not matches:
+                raise FileNotFoundError(f"{path}: the pattern matches no file")
+            found += [Path(match) for match in matches]
+        elif not path.exists():
+            raise FileNotFoundError(f"{path}: no such file or folder")
+        else:
+            found.append(path)
+    return found
+
+
+def one_export(path: Path, fmt: str | None) -> bool:
+    """Whether ``path`` names one export as it is (not a glob, not a folder of several exports)."""
+    if not path.exists():
+        return not glob.has_magic(str(path))  # a missing file: the reader says so
+    exports = _exports(path, fmt)
+    return len(exports) == 1 and exports[0][0] == path
+
+
+def _exports(path: Path, fmt: str | None) -> list[tuple[Path, str]]:
+    """``path`` with its format; a folder that is no single export, each file below it that is one."""
+    if fmt is not None or not path.is_dir():
+        return [(path, fmt or detect_format(path))]
+    try:
+        return [(path, detect_format(path))]
+    except ValueError as error:
+        not_one = error
+    exports = []
+    for file in sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith(".")):
+        try:
+            exports.append((file, detect_format(file)))
+        except ValueError:
+            continue  # not an export (a README, an image): not a record of the archive either
+    if not exports:
+        raise ValueError(f"{not_one}; nor any file of a known format below it")
+    return exports
+
+
+def _splittable(encoding: str) -> bool:
+    name = encoding.lower().replace("_", "-")
+    return name.startswith(_SPLITTABLE_ENCODINGS)
+
+
+def _cut_points(path: Path, start: int, target: int, *, quotes: bool) -> list[tuple[int, int]] | None:
+    """Byte offsets (and the line number there) after ``start`` where a new range may begin, about ``target``
+    bytes apart: line starts, and with ``quotes`` only those after an even number of quote characters. None
+    when a lone carriage return ends a line (the whole-file reader would split there, a byte reader not)."""
+    cuts: list[tuple[int, int]] = []
+    with path.open("rb") as handle:
+        handle.seek(start)
+        offset, line, inside, next_cut = start, 1, False, start + target
+        for raw in handle:
+            offset += len(raw)
+            line += 1
+            if raw.count(b"\r") > raw.endswith(b"\r\n"):
+                return None
+            if quotes and raw.count(b'"') % 2:
+                inside = not inside
+            if offset >= next_cut and not inside:
+                cuts.append((offset, line))
+                next_cut = offset + target
+    return cuts
+
+
+def _ranges(
+    index: int, path: Path, fmt: str, start: int, first_line: int, target: int, layout: CsvLayout | None
+) -> list[Partition]:
+    cuts = _cut_points(path, start, target, quotes=layout is not None)
+    size = path.stat().st_size
+    if cuts is None:
+        return [Partition(index, path, fmt)]
+    cuts = [(offset, line) for offset, line in cuts if offset < size]
+    bounds = [(start, first_line), *((offset, first_line + line - 1) for offset, line in cuts)]
+    ends: list[int | None] = [offset for offset, _ in bounds[1:]] + [None]
+    return [
+        Partition(index + i, path, fmt, start=begin, end=end, first_line=line, csv=layout, ranged=True)
+        for i, ((begin, line), end) in enumerate(zip(bounds, ends, strict=True))
+    ]
+
+
+def plan_partitions(paths: Sequence[Path], options: ReadOptions, target_bytes: int) -> list[Partition]:
+    """The partitions of the archive named by ``paths``, in reading order (see the module's docstring)."""
+    target = max(target_bytes, 1)
+    partitions: list[Partition] = []
+    for given in expand_inputs(paths):
+        for path, fmt in _exports(given, options.fmt):
+            partitions += _plan_one(len(partitions), path, fmt, options, target)
+    return partitions
+
+
+def whole_file(partition: Partition) -> Partition:
+    """The same input read whole, as one partition: what a file whose ranges did not meet is read as."""
+    return Partition(partition.index, partition.path, partition.fmt)
+
+
+def _plan_one(index: int, path: Path, fmt: str, options: ReadOptions, target: int) -> list[Partition]:
+    if path.is_dir() and fmt in FOLDER_FORMATS:
+        groups: list[list[Path]] = [[]]
+        size = 0
+        for file in message_files(path, fmt):
+            if size >= target:
+                groups.append([])
+                size = 0
+            groups[-1].append(file)
+            size += file.stat().st_size
+        return [Partition(index + i, path, fmt, files=tuple(group)) for i, group in enumerate(groups)]
+    if path.is_file() and path.stat().st_size > target:
+        if fmt == "mbox":
+            return _mbox_ranges(index, path, target)
+        if fmt == "jsonl":
+            return _ranges(index, path, fmt, 0, 1, target, None)
+        if fmt in ("csv", "tsv"):
+            delimiter = options.delimiter or ("\t" if fmt == "tsv" else None)
+            layout = csv_layout(path, text_column=options.text_column, delimiter=delimiter)
+            if _splittable(layout.encoding):
+                return _ranges(index, path, fmt, layout.data_start, layout.data_line + 1, target, layout)
+    return [Partition(index, path, fmt)]
+
+
+def _mbox_ranges(index: int, path: Path, target: int) -> list[Partition]:
+    """A big mbox cut at ``From `` lines (where the reader starts a message) about ``target`` bytes apart. A
+    file with text before its first ``From `` line is read whole (that text is reported after its messages)."""
+    with path.open("rb") as handle:
+        if handle.read(5) != b"From ":
+            return [Partition(index, path, "mbox")]
+        handle.seek(0)
+        bounds: list[tuple[int, int]] = [(0, 0)]
+        offset, records, next_cut = 0, 0, target
+        for line in handle:
+            if line.startswith(b"From "):
+                if offset >= next_cut:
+                    bounds.append((offset, records))
+                    next_cut = offset + target
+                records += 1
+            offset += len(line)
+    ends: list[int | None] = [start for start, _ in bounds[1:]] + [None]
+    return [
+        Partition(index + i, path, "mbox", start=start, end=end, records_before=before, ranged=True)
+        for i, ((start, before), end) in enumerate(zip(bounds, ends, strict=True))
+    ]
+
+
+def read_partition(partition: Partition, options: ReadOptions, cursor: RangeCursor | None = None) -> Iterator[Record]:
+    """The records of one partition, as the whole-file reader gives them for that piece; for a byte range,
+    ``cursor`` ends at the offset where reading stopped."""
+    path, fmt = partition.path, partition.fmt
+    channel = CHANNEL_OF_FORMAT.get(fmt)
+    if partition.files is not None:
+        records: Iterator[Record] = read_message_files(path, fmt, partition.files)
+        return finish_records(records, options.max_chars, channel)
+    if partition.csv is not None:
+        records = read_csv_range(path, partition.csv, partition.start, partition.end, partition.first_line, cursor)
+        return finish_records(records, options.max_chars, channel)
+    if partition.ranged and fmt == "mbox":
+        records = read_mbox(path, start=partition.start, end=partition.end, records_before=partition.records_before)
+        if cursor is not None:
+            cursor.offset = partition.end or 0  # cut at separator lines, where the reader stops: ranges meet
+        return finish_records(records, options.max_chars, channel)
+    if partition.ranged:
+        records = read_jsonl(
+            path,
+            text_column=options.text_column,
+            start=partition.start,
+            end=partition.end,
+            first_line=partition.first_line,
+        )
+        if cursor is not None:
+            cursor.offset = partition.end or 0  # a JSON line never spans a line end: ranges always meet
+        return finish_records(records, options.max_chars, channel)
+    return read_whole(
+        path,
+        fmt=fmt,
+        text_column=options.text_column,
+        max_chars=options.max_chars,
+        delimiter=options.delimiter,
+        sheet=options.sheet,
+    )

@@ -1,0 +1,433 @@
+"""Partitioned scoring: every partition of the archive (``partitions.py``) is read, scored and written to its
+own part files by a worker, on this machine's cores (``--jobs N``) or on a Dask cluster (``--engine dask``);
+the parent only merges, in partition order, into the one results file.
+
+Batch scoring has two passes, and so has this:
+
+1. a worker reads and scores a partition and writes one line per message into ``part-N.scored.jsonl``: the
+   message without its text (the fields the sender history needs first) and its text side
+   (``batch.TextSide``: text label, probabilities, evidence);
+2. the parent reads the history fields of every part, in partition order, and computes the history
+   verdicts as one process does (they depend on every earlier message of a sender, so they cannot be
+   split); each partition's lines are then joined to their verdicts and written by a worker as a piece of
+   the results file (``batch.write_rows``, the single-process code); the parent appends the pieces under
+   the header.
+
+The results file is byte for byte the one a single process writes, and the summary the same. Every part
+and piece is written to a temp file and renamed into place, so a worker killed mid-partition leaves none
+and a rerun replaces it whole. The parent never holds a message's text.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import os
+import shutil
+import sys
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import as_completed
+from dataclasses import dataclass, replace
+from datetime import datetime
+from functools import partial
+from pathlib import Path
+from typing import Any, Protocol, TextIO
+
+from tqdm import tqdm
+
+from boundaryline.batch import (
+    BatchSummary,
+    Cues,
+    Kept,
+    ScoreOptions,
+    TextSide,
+    _parts,
+    _ResultsWriter,
+    _score_chunk,
+    owner_and_verdicts,
+    results_path,
+    write_rows,
+    write_summary,
+)
+from boundaryline.inbox import BadRecord, Message, SystemNotice
+from boundaryline.inbox.tabular import RangeCursor
+from boundaryline.partitions import (
+    DEFAULT_TARGET_BYTES,
+    MIN_TARGET_BYTES,
+    Partition,
+    ReadOptions,
+    expand_inputs,
+    plan_partitions,
+    read_partition,
+    whole_file,
+)
+from boundaryline.predict import Scorer, load_scorer
+from boundaryline.processes import forked_pool
+from boundaryline.settings import Settings
+
+PARTITIONS_PER_WORKER = 4  # enough pieces that a slow one does not leave the other workers idle at the end
+
+
+@dataclass(frozen=True)
+class PartResult:
+    """What a worker hands back for one partition: where its parts are and what it could not score."""
+
+    index: int
+    rows: Path
+    scored: int
+    not_scored: tuple[BadRecord | SystemNotice, ...]
+    stopped_at: int | None  # a byte range: the offset where its reader stopped (it must be the next range's start)
+
+
+_WORKER_SCORER: dict[tuple[str, str], Scorer] = {}
+
+
+def worker_scorer(settings: Settings, version: str) -> Scorer:
+    """The model, loaded and verified (sha256) once per worker process, then reused for every partition."""
+    key = (str(settings.models_dir), version)
+    if key not in _WORKER_SCORER:
+        _WORKER_SCORER[key] = load_scorer(settings, version)
+    return _WORKER_SCORER[key]
+
+
+HISTORY_FIELDS = 9  # the first fields of a part's line: what the parent needs for the history pass
+
+
+def _part_line(message: Message, label: str, cues: Cues, side: TextSide) -> str:
+    """A message without its text, as a JSON array: the history pass's fields first (the parent reads only
+    those), then what the results file takes from the message and its score."""
+    date = message.date.isoformat() if message.date is not None else None
+    fields = [message.id, message.sender, message.recipients, date, message.direction, message.channel, label,
+              cues.refusal, cues.request,
+              message.subject, message.truncated, message.quoted_only, message.source,
+              side.probabilities, side.top_terms]  # fmt: skip
+    return json.dumps(fields, ensure_ascii=False) + "\n"
+
+
+def _kept(fields: list[Any]) -> Kept:
+    id_, sender, recipients, date, direction, channel, label, refusal, request = fields[:HISTORY_FIELDS]
+    when = datetime.fromisoformat(date) if date is not None else None
+    message = Message(id_, "", "", sender, recipients, when, direction=direction, channel=channel)
+    return message, label, Cues(refusal, request)
+
+
+def _row(fields: list[Any]) -> tuple[Message, TextSide]:
+    """A part's line back as the message (without its text) and text side ``batch.write_rows`` takes."""
+    (message, label, _), (subject, truncated, quoted_only, source, probabilities, top_terms) = (
+        _kept(fields),
+        fields[HISTORY_FIELDS:],
+    )
+    message = replace(message, source=source, subject=subject, truncated=truncated, quoted_only=quoted_only)
+    return message, TextSide(label, tuple(probabilities), top_terms)
+
+
+def score_partition(
+    partition: Partition,
+    *,
+    settings: Settings,
+    version: str,
+    options: ScoreOptions,
+    parts_dir: Path,
+    scorer: Scorer | None = None,
+) -> PartResult:
+    """Read, score and write one partition (in a worker: the model is the worker's, loaded once)."""
+    scorer = scorer or worker_scorer(settings, version)
+    cursor = RangeCursor() if partition.ranged else None
+    records = read_partition(partition, read_options(options, settings), cursor)
+    stem = f"part-{partition.index:06d}"
+    rows = _ResultsWriter(parts_dir / f"{stem}.scored.jsonl", "jsonl", piece=True)
+    not_scored: list[BadRecord | SystemNotice] = []
+    scored = 0
+    try:
+        for messages, bad in _parts(records, options.chunk_size):
+            not_scored += bad
+            for message, score in zip(messages, _score_chunk(messages, scorer, options.explain), strict=True):
+                rows.handle.write(_part_line(message, score.label, Cues.of(message.text), TextSide.of(score)))
+            scored += len(messages)
+        rows.commit()
+    except BaseException:
+        rows.abort()
+        raise
+    return PartResult(
+        partition.index,
+        rows.path,
+        scored,
+        tuple(not_scored),
+        cursor.offset if cursor is not None else None,
+    )
+
+
+def read_options(options: ScoreOptions, settings: Settings) -> ReadOptions:
+    return ReadOptions(
+        fmt=options.fmt,
+        text_column=options.text_column,
+        delimiter=options.delimiter,
+        sheet=options.sheet,
+        max_chars=settings.max_text_chars,
+    )
+
+
+@dataclass(frozen=True)
+class PieceJob:
+    """The second pass over one partition: its scored rows joined to their history verdicts."""
+
+    index: int
+    rows: Path
+    verdicts: tuple[dict[str, Any], ...]
+    output_format: str
+    piece: Path
+
+
+@dataclass(frozen=True)
+class Piece:
+    """A partition's finished rows (to be appended to the results file) and what they add to the summary."""
+
+    index: int
+    path: Path
+    outgoing: int
+    labels: Counter[str]
+    flagged: list[dict[str, Any]]
+
+
+def write_piece(job: PieceJob) -> Piece:
+    """Write one partition's finished rows, as ``batch.write_rows`` writes them, without the file's header."""
+    tally = BatchSummary(inbox="", results_file="", model_version="")
+    writer = _ResultsWriter(job.piece, job.output_format, piece=True)
+    try:
+        with job.rows.open(encoding="utf-8") as lines:
+            write_rows(writer, tally, (_row(json.loads(line)) for line in lines), job.verdicts)
+        writer.commit()
+    except BaseException:
+        writer.abort()
+        raise
+    return Piece(job.index, job.piece, tally.outgoing, tally.labels, tally.flagged)
+
+
+class Engine(Protocol):
+    """Where partitions run: ``map`` runs ``task`` on each item (anything with an ``index``) and yields the
+    results as they complete; entered once for both passes of a run."""
+
+    def __enter__(self) -> Engine: ...
+
+    def __exit__(self, *exc: object) -> None: ...
+
+    def map(self, items: Sequence[Any], task: Callable[[Any], Any]) -> Iterator[Any]: ...
+
+
+class InProcess:
+    """One item after the other, in this process (``--jobs 1`` over several inputs)."""
+
+    def __enter__(self) -> InProcess:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def map(self, items: Sequence[Any], task: Callable[[Any], Any]) -> Iterator[Any]:
+        for item in items:
+            yield task(item)
+
+
+class ForkedCores:
+    """``jobs`` worker processes forked from this one once ``scorer`` is loaded and verified here: they
+    inherit it instead of loading it again (``processes.forked_pool``)."""
+
+    def __init__(self, jobs: int, scorer: Scorer, settings: Settings) -> None:
+        self.jobs, self.scorer, self.settings = jobs, scorer, settings
+
+    def __enter__(self) -> ForkedCores:
+        _WORKER_SCORER[(str(self.settings.models_dir), self.scorer.version)] = self.scorer  # what workers find
+        self.pool = forked_pool(self.jobs)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.pool.shutdown(cancel_futures=True)
+
+    def map(self, items: Sequence[Any], task: Callable[[Any], Any]) -> Iterator[Any]:
+        futures = [self.pool.submit(task, item) for item in items]
+        for future in as_completed(futures):
+            yield future.result()
+
+
+def _unmet_files(partitions: Sequence[Partition], results: dict[int, PartResult]) -> list[Path]:
+    """Files whose byte ranges did not meet: a range's reader stopped elsewhere than where the next began."""
+    unmet = []
+    for partition in partitions:
+        result = results[partition.index]
+        if partition.ranged and partition.end is not None and result.stopped_at != partition.end:
+            unmet.append(partition.path)
+    return unmet
+
+
+def score_parts(
+    partitions: Sequence[Partition], task: Callable[[Partition], PartResult], engine: Engine, progress: tqdm
+) -> list[tuple[PartResult, list[Kept]]]:
+    """The first pass: every partition's result and kept fields, in partition order; a file whose ranges did
+    not meet is read again whole. A part's kept fields are read as soon as it completes, while the workers
+    score the rest (the parent would otherwise wait idle, then read them all)."""
+    done: dict[int, tuple[PartResult, list[Kept]]] = {}
+    for result in engine.map(partitions, task):
+        done[result.index] = (result, _read_kept(result))
+        progress.update(1)
+    unmet = _unmet_files(partitions, {index: result for index, (result, _) in done.items()})
+    if unmet:
+        again = [whole_file(p) for p in partitions if p.path in unmet and p.index == _first_of(partitions, p.path)]
+        print(f"{len(again)} file(s) did not split at record boundaries; reading each whole", file=sys.stderr)
+        progress.total = (progress.total or 0) + len(again)
+        for p in partitions:
+            if p.path in unmet:
+                del done[p.index]
+        for result in engine.map(again, task):
+            done[result.index] = (result, _read_kept(result))
+            progress.update(1)
+    return [done[index] for index in sorted(done)]
+
+
+def _read_kept(result: PartResult) -> list[Kept]:
+    with result.rows.open(encoding="utf-8") as handle:
+        return [_kept(json.loads(line)) for line in handle]
+
+
+def _first_of(partitions: Sequence[Partition], path: Path) -> int:
+    return min(p.index for p in partitions if p.path == path)
+
+
+def merge_parts(
+    parts: Sequence[tuple[PartResult, list[Kept]]],
+    summary: BatchSummary,
+    out: Path,
+    output_format: str,
+    options: ScoreOptions,
+    settings: Settings,
+    engine: Engine,
+) -> tuple[str | None, list[dict[str, Any]], list[Kept]]:
+    """The second pass (see the module's docstring): the history verdicts here, over the kept fields of every
+    part in partition order; each partition's rows finished by the workers; the pieces appended in partition
+    order to the results file. Returns the owner, the verdicts and the kept fields for the summary."""
+    kept: list[Kept] = []
+    for result, part_kept in parts:
+        for record in result.not_scored:
+            if isinstance(record, SystemNotice):
+                summary.count_notice(record)
+                continue
+            summary.skip(record)
+            print(f"skipped {record}", file=sys.stderr)
+        summary.scored += result.scored
+        kept += part_kept
+    results = [result for result, _ in parts]
+    owner, verdicts = owner_and_verdicts(summary, kept, options, settings)
+    jobs, start = [], 0
+    for result in results:
+        piece = result.rows.with_name(f"part-{result.index:06d}.{output_format}")
+        jobs.append(
+            PieceJob(result.index, result.rows, tuple(verdicts[start : start + result.scored]), output_format, piece)
+        )
+        start += result.scored
+    pieces = sorted(engine.map(jobs, write_piece), key=lambda piece: piece.index)
+    writer = _ResultsWriter(out, output_format)
+    try:
+        for piece in pieces:
+            writer.append_piece(piece.path)
+            summary.outgoing += piece.outgoing
+            summary.labels.update(piece.labels)
+            summary.flagged += piece.flagged
+        writer.commit()
+    except BaseException:
+        writer.abort()
+        raise
+    return owner, verdicts, kept
+
+
+def score_partitioned(
+    inputs: Sequence[Path],
+    *,
+    settings: Settings,
+    options: ScoreOptions,
+    scorer: Scorer | None = None,
+    out: Path | None = None,
+    report: TextIO = sys.stdout,
+) -> BatchSummary:
+    """Score an archive partition by partition on the engine ``options`` names; the same results file,
+    summary and report as ``score_inbox`` on one process."""
+    paths = expand_inputs(inputs)
+    for path in paths[1:]:
+        results_path(path, out, options.output_format, settings.reports_dir)  # refuses --out inside any input
+    out, output_format = results_path(paths[0], out, options.output_format, settings.reports_dir)
+    scorer = scorer or load_scorer(settings)  # verified here first: a bad model stops the run before any work
+    workers = jobs_of(options)
+    partitions = plan_partitions(paths, read_options(options, settings), target_bytes(paths, workers, options))
+    summary = BatchSummary(
+        inbox=" ".join(str(path) for path in inputs),
+        results_file=str(out),
+        model_version=scorer.version,
+        thresholds=scorer.thresholds,
+    )
+    parts_dir = out.with_name(f".{out.name}.parts-{uuid.uuid4().hex[:12]}")
+    parts_dir.mkdir(parents=True)
+    in_process = options.engine == "local" and workers == 1
+    task = partial(
+        score_partition,
+        settings=settings.model_copy(update={"api_key": None}),  # workers need no secret; a cluster may be shared
+        version=scorer.version,
+        options=options,
+        parts_dir=parts_dir,
+        scorer=scorer if in_process else None,
+    )
+    progress = tqdm(
+        total=len(partitions),
+        unit="partition",
+        desc=f"scoring ({options.engine}, {len(partitions)} partitions)",
+        disable=options.quiet or not sys.stderr.isatty(),
+        file=sys.stderr,
+    )
+    engine: Engine
+    if options.engine == "dask":
+        from boundaryline.dask_engine import DaskEngine
+
+        engine = DaskEngine(options.scheduler, workers)
+    else:
+        engine = InProcess() if in_process else ForkedCores(workers, scorer, settings)
+    # The model's objects are never collected: out of the collector's sight they cost no time in each full
+    # collection of the merge, and forked workers share their pages instead of copying them (Python's advice).
+    gc.freeze()
+    try:
+        try:
+            with engine:
+                parts = score_parts(partitions, task, engine, progress)
+                progress.close()
+                owner, verdicts, kept = merge_parts(parts, summary, out, output_format, options, settings, engine)
+        except BaseException as error:
+            error.add_note(f"{summary.scored} message(s) had been merged; no results file was written")
+            raise
+        finally:
+            progress.close()
+            shutil.rmtree(parts_dir, ignore_errors=True)
+        write_summary(summary, kept, verdicts, owner, out, report)
+    finally:
+        gc.unfreeze()  # a long-lived caller (a notebook) collects as before
+    return summary
+
+
+def jobs_of(options: ScoreOptions) -> int:
+    """Worker processes: ``--jobs``, -1 meaning every core."""
+    return max(1, os.cpu_count() or 1) if options.jobs < 0 else max(1, options.jobs)
+
+
+def target_bytes(paths: Sequence[Path], workers: int, options: ScoreOptions) -> int:
+    """About ``PARTITIONS_PER_WORKER`` partitions per worker over the archive's bytes, from 64 KiB to 16 MiB
+    each (``options.partition_bytes`` sets it)."""
+    if options.partition_bytes is not None:
+        return options.partition_bytes
+    total = sum(_size(path) for path in paths)
+    return min(DEFAULT_TARGET_BYTES, max(MIN_TARGET_BYTES, total // (workers * PARTITIONS_PER_WORKER)))
+
+
+def _size(path: Path) -> int:
+    if path.is_file():
+        return path.stat().st_size
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+__all__ = ["Engine", "PartResult", "Piece", "merge_parts", "score_partition", "score_partitioned"]
