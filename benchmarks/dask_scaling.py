@@ -24,6 +24,7 @@ import resource
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -131,10 +132,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=5, help="runs of each configuration (the best is kept)")
     args = parser.parse_args(argv)
     settings = get_settings()
-    work = settings.reports_dir / "bench" / "scaling"
-    work.mkdir(parents=True, exist_ok=True)
-    result = bench_scaling(settings, args.messages, args.rounds, work)
-    write_atomic(settings.reports_dir / "bench" / "scaling.json", json.dumps(result, indent=2) + "\n")
+    out_dir = settings.reports_dir / "bench"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=out_dir, prefix=".scaling-") as work:  # the generated inbox and results
+        result = bench_scaling(settings, args.messages, args.rounds, Path(work))
+    path = out_dir / "scaling.json"
+    write_atomic(path, json.dumps(result, indent=2) + "\n")
     keys = (
         "messages_per_s",
         "jobs2_vs_jobs1",
@@ -143,6 +146,7 @@ def main(argv: list[str] | None = None) -> int:
         "cpu_seconds_in_process",
     )
     print(json.dumps({k: result[k] for k in keys}, indent=2))
+    print(f"wrote {path}", flush=True)
     if not all(result["same_results_file"].values()):
         print(f"results files differ: {result['same_results_file']}", file=sys.stderr)
         return 1
