@@ -182,15 +182,15 @@ def cmd_models(args: argparse.Namespace, settings: Settings) -> int:
     if args.action == "check":
         scorer = load_scorer(settings)  # verifies the sha256 and scikit-learn version
         print(f"ok: model {scorer.version} loads and is verified")
-        for kind, names in registry.leftovers(models_dir).items():
+        for kind, names in registry.leftovers(models_dir, settings.corpus_path).items():
             print(f"left behind by stopped runs: {kind}: {', '.join(names)} (`boundaryline models clean` removes them)")
         return 0
     if args.action == "clean":
         with registry.exclusive(models_dir):
             note = finish_interrupted_promotion(settings)
-            found = registry.leftovers(models_dir)
+            found = registry.leftovers(models_dir, settings.corpus_path)
             for name in [*found.get("staging folders", []), *found.get("temp files", [])]:
-                path = models_dir / name
+                path = Path(name)
                 shutil.rmtree(path) if path.is_dir() else path.unlink()
                 print(f"removed {path}")
             for name in found.get("versions never in service", []):

@@ -93,14 +93,18 @@ def corpus_snapshot(models_dir: Path, version: str) -> bytes | None:
     return gzip.decompress(path.read_bytes()) if path.exists() else None
 
 
-def leftovers(models_dir: Path) -> dict[str, list[str]]:
-    """What killed runs leave behind: staging folders, temp files, a journal, versions never in service."""
+def leftovers(models_dir: Path, corpus_path: Path | None = None) -> dict[str, list[str]]:
+    """What killed runs leave behind: staging folders and temp files (as paths; the corpus's temp files too,
+    when ``corpus_path`` is given), a journal, versions (by name) never in service."""
     if not models_dir.is_dir():
         return {}
     served = {e["version"] for e in promotions(models_dir)} | {current_version(models_dir)}
+    temp_files = sorted(models_dir.glob(".*.tmp"))
+    if corpus_path is not None:  # a retrain killed inside the corpus's atomic write (files.write_atomic)
+        temp_files += sorted(corpus_path.parent.glob(f".{corpus_path.name}.*.tmp"))
     found = {
-        "staging folders": sorted(p.name for p in models_dir.iterdir() if p.is_dir() and p.name.startswith(".v")),
-        "temp files": sorted(p.name for p in models_dir.glob(".*.tmp")),
+        "staging folders": sorted(str(p) for p in models_dir.iterdir() if p.is_dir() and p.name.startswith(".v")),
+        "temp files": [str(p) for p in temp_files],
         "unfinished promotion": [JOURNAL_FILE] if (models_dir / JOURNAL_FILE).exists() else [],
         "versions never in service": [v for v in versions(models_dir) if v not in served],
     }

@@ -190,6 +190,23 @@ def test_a_csv_header_is_never_echoed(tmp_path: Path) -> None:
     assert "Dinner" not in str(error.value) and "header" in str(error.value)
 
 
+def test_undecodable_or_headerless_input_is_never_echoed(
+    tiny_trained: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr("boundaryline.cli.get_settings", lambda: tiny_trained)
+    binary = tmp_path / "program"
+    binary.write_bytes(b"\x7fELF\x02\x01\x01\x00" + bytes(range(256)) * 8 + b"\nSECRET,\xff\xfe\n")
+    assert cli(["-v", "score", str(binary), "--format", "csv", "--out", str(tmp_path / "a.csv")]) == 2
+    captured = capsys.readouterr()
+    assert "ELF" not in captured.err + captured.out and "SECRET" not in captured.err + captured.out
+    assert str(binary) in captured.err and "not a CSV file" in captured.err
+    headerless = tmp_path / "no-header.csv"
+    headerless.write_text("Dinner tonight just the two of us?,ana@example.com\nsecond,row\n")
+    assert cli(["-v", "score", str(headerless), "--out", str(tmp_path / "b.csv")]) == 2
+    captured = capsys.readouterr()
+    assert "Dinner" not in captured.err + captured.out and str(headerless) in captured.err
+
+
 SIGNAL_SCRIPT = """
 import sys, time
 import boundaryline.batch as batch

@@ -141,6 +141,7 @@ def test_feedback_is_merged_once(tiny_project: Settings) -> None:
     rows = len(load_corpus(tiny_project))
     second = retrain(tiny_project, from_feedback=True, quick=True, force=True)
     assert second.nothing_to_do
+    assert f"Nothing to merge from the feedback store {tiny_project.feedback_path}" in second.report
     assert len(load_corpus(tiny_project)) == rows
 
 
@@ -174,7 +175,7 @@ def test_an_interrupted_retrain_leaves_everything_as_it_was(
     with pytest.raises(KeyboardInterrupt):
         retrain(tiny_project, new=GOOD, from_feedback=True, quick=True, force=True)
     assert snapshot(tiny_project) == before
-    assert registry.leftovers(tiny_project.models_dir) == {}
+    assert registry.leftovers(tiny_project.models_dir, tiny_project.corpus_path) == {}
 
 
 def test_the_gate_judges_both_models_under_the_thresholds_in_force(tiny_project: Settings) -> None:
@@ -282,14 +283,18 @@ def test_leftovers_are_reported_and_cleaned(
     models = tiny_project.models_dir
     (models / ".v002.abc123").mkdir()
     (models / ".promotions.json.x1.tmp").write_text("half")
+    corpus_tmp = tiny_project.corpus_path.with_name(f".{tiny_project.corpus_path.name}.k9x.tmp")
+    corpus_tmp.write_text("id,text\n")  # a retrain killed while writing the merged corpus
     train_and_save(tiny_project, grid=TINY_GRID, baselines=False)  # v002, never promoted
     assert cli(["models", "check"]) == 0
     out = capsys.readouterr().out
     assert ".v002.abc123" in out and ".promotions.json.x1.tmp" in out and "versions never in service: v002" in out
+    assert str(corpus_tmp) in out
     assert cli(["models", "clean"]) == 0
-    assert registry.leftovers(models) == {"versions never in service": ["v002"]}
+    assert registry.leftovers(models, tiny_project.corpus_path) == {"versions never in service": ["v002"]}
+    assert not corpus_tmp.exists() and tiny_project.corpus_path.exists()
     assert cli(["models", "clean", "--unpromoted"]) == 0
-    assert registry.leftovers(models) == {}
+    assert registry.leftovers(models, tiny_project.corpus_path) == {}
 
 
 def test_files_keep_their_permissions(tiny_project: Settings) -> None:

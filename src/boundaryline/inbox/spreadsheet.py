@@ -58,7 +58,10 @@ def read_xlsx(path: Path, *, sheet: str | None = None, text_column: str | None =
             cells.pop()
         header = [_cell_text(value) or f"column {i}" for i, value in enumerate(cells, start=1)]
         header = [name.strip() for name in header]
-        columns = find_columns(header, text_column)
+        try:
+            columns = find_columns(header, text_column)
+        except ValueError as error:
+            raise ValueError(f"{path}: sheet {worksheet.title!r}: {error}") from None
         date_column = columns.get("date")
         for number, row in enumerate(rows, start=2):
             if all(value is None or str(value).strip() == "" for value in row):

@@ -200,12 +200,17 @@ def _past_header(
         delimiter = sniff_delimiter(first, default="\t" if path.suffix.lower() == ".tsv" else ",")
     reader = csv.reader(chain([first], lines), delimiter=delimiter)
     header = [name.replace("\ufeff", "").strip() for name in next(reader)]
-    if any(_GARBLED.search(name) for name in header):
+    if garbled := sum(bool(_GARBLED.search(name)) for name in header):
+        # Never echo the bytes: a binary file's are noise, and a text file's header may be a message.
         raise ValueError(
-            f"{path}: the header row does not read as text in {_encoding_name(encoding)} "
-            f"({', '.join(map(repr, header[:5]))}); the file's encoding could not be told"
+            f"{path}: the header row does not read as text in {_encoding_name(encoding)} ({garbled} of its "
+            f"{len(header)} field(s) hold bytes that do not decode); the file's encoding could not be told, "
+            "or it is not a CSV file"
         )
-    columns = find_columns(header, text_column)
+    try:
+        columns = find_columns(header, text_column)
+    except ValueError as error:
+        raise ValueError(f"{path}: {error}") from None
     return reader, CsvLayout(encoding, _errors_for(encoding), delimiter, tuple(header), columns, 0, reader.line_num)
 
 
