@@ -216,6 +216,7 @@ def test_the_service_thresholds_are_reported_when_the_request_has_none(service_s
     settings = service_settings.model_copy(update={"thresholds": {"pestering": 0.7}})
     with TestClient(create_app(settings)) as client:
         assert client.post("/v1/score", json={"text": "hello"}).json()["thresholds"] == {"pestering": 0.7}
+        assert client.get("/v1/model").json()["thresholds"] == {"pestering": 0.7}  # in force, not the manifest's
         assert client.post("/v1/score", json={"text": "hello", "thresholds": {}}).json()["thresholds"] == {}
 
 
