@@ -86,6 +86,30 @@ def test_the_fast_cues_answer_as_the_phrase_lists(text: str) -> None:
     assert is_request(text) == bool(REQUEST.search(text))
 
 
+@pytest.mark.parametrize(
+    ("text", "refuses"),
+    [
+        ("Thanks, but not now: I'm swamped until March.", True),
+        ("I'm not interested, but good luck with it.", True),
+        ("I'll get back to you when things calm down.", True),
+        ("Please stop messaging me.", True),
+        ("pls don't contact me again", True),
+        ("Do not email me again", True),
+        ("Sorry, we can't help you with that.", True),
+        ("Maybe another time!", True),
+        # everyday business phrases that an earlier list took for a no (found on real Enron and list mail)
+        ("If you have any questions, please don't hesitate to call me.", False),
+        ("If you receive a live pay check, please stop by HR to retrieve it.", False),
+        ("If you need to schedule another time please give me a call.", False),
+        ("I can't help but wonder what the board will say.", False),
+        ("Please don't forget to get with Don on the agreement.", False),
+        ("Sure, let's talk on Tuesday at 10.", False),
+    ],
+)
+def test_a_refusal_is_a_no_or_not_now_not_a_polite_formula(text: str, refuses: bool) -> None:
+    assert is_refusal(text) is refuses
+
+
 def test_the_corpus_cues_are_unchanged(project_settings: Settings) -> None:
     for text in load_corpus(project_settings)["text"]:
         assert (is_refusal(text), is_request(text)) == (bool(REFUSAL.search(text)), bool(REQUEST.search(text)))
