@@ -76,8 +76,20 @@ class ContextualTfidfVectorizer(TfidfVectorizer):
     """
 
     def _word_ngrams(self, tokens: list[str], stop_words: frozenset[str] | None = None) -> list[str]:
-        grams = super()._word_ngrams(tokens, stop_words)
-        return [gram for gram in grams if not FUNCTION_WORDS.issuperset(gram.split(" "))]
+        # sklearn's n-grams in sklearn's order, less those of function words alone; each token is looked up
+        # once (filtering sklearn's joined n-grams by splitting them again cost a quarter of batch scoring).
+        if stop_words is not None:
+            tokens = [w for w in tokens if w not in stop_words]
+        min_n, max_n = self.ngram_range
+        content = [w not in FUNCTION_WORDS for w in tokens]
+        grams = [w for w, keep in zip(tokens, content, strict=True) if keep] if min_n == 1 else []
+        for n in range(max(min_n, 2), min(max_n, len(tokens)) + 1):
+            if n == 2:  # pairs, the commonest n-grams, without slicing (zip stops at the shorter list)
+                pairs = zip(tokens, tokens[1:], content, content[1:], strict=False)
+                grams += [f"{a} {b}" for a, b, x, y in pairs if x or y]
+            else:
+                grams += [" ".join(tokens[i : i + n]) for i in range(len(tokens) - n + 1) if any(content[i : i + n])]
+        return grams
 
 
 def word_vectoriser(ngram_range: tuple[int, int] = (1, 2), *, contextual: bool = True) -> TfidfVectorizer:

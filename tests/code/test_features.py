@@ -1,6 +1,9 @@
 import re
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from sklearn.feature_extraction.text import TfidfVectorizer
 
 from boundaryline import features
 from boundaryline.data import load_challenge, load_corpus
@@ -58,3 +61,19 @@ def test_the_fast_normalisation_equals_the_reference_on_the_corpus(project_setti
 def test_split_folds_exactly_the_white_space_that_regex_s_matches() -> None:
     every = "".join(map(chr, range(0x3000 + 1)))
     assert [c for c in every if c.isspace()] == re.findall(r"\s", every)
+
+
+@given(
+    tokens=st.lists(
+        st.sampled_from(["you", "u", "r", "us", "of", "just", "hotel", "again", "dinner", "😉"]), max_size=12
+    ),
+    ngram_range=st.sampled_from([(1, 1), (1, 2), (1, 3), (2, 2), (2, 3), (3, 4)]),
+)
+def test_contextual_ngrams_are_sklearns_less_those_of_function_words_alone(
+    tokens: list[str], ngram_range: tuple[int, int]
+) -> None:
+    """The fast ``_word_ngrams`` gives exactly what filtering sklearn's own n-grams gives, in the same order."""
+    vectoriser = features.word_vectoriser(ngram_range)
+    reference = TfidfVectorizer._word_ngrams(vectoriser, tokens)
+    expected = [gram for gram in reference if not features.FUNCTION_WORDS.issuperset(gram.split(" "))]
+    assert vectoriser._word_ngrams(tokens) == expected
