@@ -367,3 +367,73 @@ def test_part_of_a_frozen_message_never_enters_training(tiny_project: Settings, 
     assert outcome.nothing_to_do, outcome.report
     assert "of its text with held-out row ch" in outcome.report or "of its text with held-out row c0" in outcome.report
     assert snapshot(tiny_project) == before
+
+
+KILL_SCRIPT = """
+import os, signal, sys
+from pathlib import Path
+from boundaryline import registry
+from boundaryline import retrain as retrain_module
+from boundaryline.settings import Settings
+root, step, new = Path(sys.argv[1]), sys.argv[2], Path(sys.argv[3])
+owner = retrain_module if step == "restore_corpus" else registry
+original = getattr(owner, step)
+def killed(*args, **kwargs):
+    os.kill(os.getpid(), signal.SIGKILL)  # kill -9: no handler, no finally, no flush
+setattr(owner, step, killed)
+settings = Settings(root=root, feedback_db=root / "feedback.sqlite3", threshold_target_flag_rate=None)
+retrain_module.retrain(settings, new=new, quick=True, force=True)
+"""
+
+
+@pytest.mark.parametrize(("step", "moved"), [("promote", False), ("restore_corpus", True)])
+def test_a_retrain_killed_with_sigkill_is_finished_by_the_next(
+    tiny_project: Settings, tmp_path: Path, step: str, moved: bool
+) -> None:
+    """The in-process tests above raise at each step; this one really kills a retrain process (kill -9)
+    before the pointer moves and after it, and lets the next run finish or abandon the promotion."""
+    script = tmp_path / "killed_retrain.py"
+    script.write_text(KILL_SCRIPT)
+    rows = len(load_corpus(tiny_project))
+    run = subprocess.run([sys.executable, str(script), str(tiny_project.root), step, str(GOOD)], capture_output=True)
+    assert run.returncode == -9, run.stderr.decode()[-2000:]
+    assert (registry.current_version(tiny_project.models_dir) != "v001") == moved
+    assert registry.pending_promotion(tiny_project.models_dir) is not None  # the journal survived the kill
+    if not moved:
+        assert len(load_corpus(tiny_project)) == rows
+    again = retrain(tiny_project, new=GOOD, quick=True, force=True)
+    corpus = load_corpus(tiny_project)
+    assert len(corpus) == rows + 30 and not corpus["text"].duplicated().any()
+    assert registry.pending_promotion(tiny_project.models_dir) is None
+    assert ("finished the promotion" in again.report) == moved
+    assert registry.leftovers(tiny_project.models_dir, tiny_project.corpus_path).keys() <= {"versions never in service"}
+
+
+LOCK_SCRIPT = """
+import sys
+from pathlib import Path
+from boundaryline import registry
+with registry.exclusive(Path(sys.argv[1])):
+    print("holding", flush=True)
+    sys.stdin.readline()
+"""
+
+
+def test_a_retrain_in_another_process_holds_the_registry(tiny_project: Settings, tmp_path: Path) -> None:
+    script = tmp_path / "hold_lock.py"
+    script.write_text(LOCK_SCRIPT)
+    holder = subprocess.Popen(
+        [sys.executable, str(script), str(tiny_project.models_dir)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "holding"
+        before = snapshot(tiny_project)
+        with pytest.raises(registry.RegistryBusy):
+            retrain(tiny_project, new=GOOD, quick=True, force=True)
+        assert snapshot(tiny_project) == before
+    finally:
+        holder.communicate("\n", timeout=30)
+    assert retrain(tiny_project, new=GOOD, quick=True, force=True).promoted  # free again once it has finished
