@@ -35,6 +35,7 @@ from boundaryline.results import Score
 from boundaryline.senders import (
     AUTOMATED_SENDER,
     PatternTracker,
+    SenderSummary,
     address,
     addresses,
     infer_owner,
@@ -347,7 +348,7 @@ def score_inbox(
         raise
     finally:
         progress.close()
-    write_summary(summary, kept, verdicts, owner, out, report)
+    write_summary(summary, rank_senders(kept, verdicts, owner), out, report)
     return summary
 
 
@@ -381,18 +382,16 @@ def write_rows(
             summary.flagged.append(_flag_entry(message, side, verdict))
 
 
-def write_summary(
-    summary: BatchSummary,
-    kept: list[Kept],
-    verdicts: list[dict[str, Any]],
-    owner: str | None,
-    out: Path,
-    report: TextIO,
-) -> None:
-    """The senders ranked by concern, then ``*.summary.json`` and ``*.summary.md`` beside ``out``."""
+def rank_senders(kept: list[Kept], verdicts: list[dict[str, Any]], owner: str | None) -> list[SenderSummary]:
+    """The senders ranked by concern (``senders.summarise_senders``) on the combined labels."""
     # The owner's messages go in too: they are the replies that end a sender's run.
     rows = [(m, v["label"]) for (m, _, _), v in zip(kept, verdicts, strict=True)]
-    summary.senders = [s.to_dict() for s in summarise_senders(rows, owner=owner, concern_labels=CONCERN_LABELS)]
+    return summarise_senders(rows, owner=owner, concern_labels=CONCERN_LABELS)
+
+
+def write_summary(summary: BatchSummary, senders: list[SenderSummary], out: Path, report: TextIO) -> None:
+    """The ranked senders into ``summary``, then ``*.summary.json`` and ``*.summary.md`` beside ``out``."""
+    summary.senders = [s.to_dict() for s in senders]
     # Compact JSON: the C encoder is ~10x faster than indent=2 on a summary listing thousands of messages.
     write_atomic(out.with_name(out.stem + ".summary.json"), json.dumps(summary.to_dict(), default=str) + "\n")
     markdown = format_summary(summary)
@@ -412,17 +411,34 @@ class Cues:
         return cls(refusal=is_refusal(text), request=is_request(text))
 
 
-def history_verdicts(kept: list[Kept], owner: str | None, settings: Settings) -> tuple[list[dict[str, Any]], bool]:
+# The owner's own messages are not labelled: they are the replies. One dict for all of them, never changed.
+OUTGOING_VERDICT: dict[str, Any] = {
+    "direction": "outgoing",
+    "label": "",
+    "text_label": "",
+    "flagged": False,
+    "fired": "",
+}
+
+
+def is_outgoing(message: Message, owner: str | None) -> bool:
+    """Written by the inbox's owner: marked so by the export, or sent from the owner's address."""
+    return message.direction == "outgoing" or (owner is not None and address(message.sender) == owner)
+
+
+def history_verdicts(
+    kept: list[Kept], owner: str | None, settings: Settings, *, applied: bool | None = None
+) -> tuple[list[dict[str, Any]], bool]:
     """Each message's direction, pattern and combined label, in the order given; and whether the pattern
-    could be applied at all.
+    could be applied at all (``applied``, when given, says it for the whole export ``kept`` is part of).
 
     Messages are followed in time order (undated ones after, in file order). The owner's own messages
     (``direction`` outgoing, or sent from the owner's address) are not labelled: they end a sender's run of
     unanswered messages, and a "no" or "not now" among them marks it refused. An export that holds none of
     the owner's messages cannot show a reply, so there the pattern is reported but changes no label.
     """
-    outgoing = [m.direction == "outgoing" or (owner is not None and address(m.sender) == owner) for m, _, _ in kept]
-    applied = any(outgoing)
+    outgoing = [is_outgoing(m, owner) for m, _, _ in kept]
+    applied = any(outgoing) if applied is None else applied
 
     def when(i: int) -> tuple[bool, datetime, int]:  # dated messages in time order, then the rest in file order
         date = kept[i][0].date
@@ -435,7 +451,7 @@ def history_verdicts(kept: list[Kept], owner: str | None, settings: Settings) ->
         message, text_label, cues = kept[i]
         if outgoing[i]:
             tracker.owner_wrote(addresses(message.recipients), refused=cues.refusal)
-            verdicts[i] = {"direction": "outgoing", "label": "", "text_label": "", "flagged": False, "fired": ""}
+            verdicts[i] = OUTGOING_VERDICT
             continue
         sender = address(message.sender)
         human = sender and not AUTOMATED_SENDER.search(sender)

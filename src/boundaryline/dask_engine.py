@@ -7,6 +7,14 @@ worker) and writes its part files beside the results file: workers and this proc
 paths (the project's models and the archive too), as on a shared file system. Only the partition's
 description goes to a worker and only a small ``PartResult`` comes back; no message passes through here.
 
+The second pass runs on the cluster too (``DaskEngine.finish``): the inbox's owner and whether the export
+holds any of the owner's messages are reductions over the parts; the history verdicts and the sender
+ranking come from a group-by on the counterparty (a message's pattern depends only on its sender's messages
+and the owner's messages to that sender, in time order), each group followed exactly as one process follows
+the whole export (``batch.history_verdicts``, ``senders.summarise_senders``); the verdicts then go back to
+their partitions, which the workers finish into pieces of the results file. This process receives the pieces'
+tallies and one summary per sender, never a message's fields.
+
 A worker that dies mid-task is replaced and its task run again by Dask; the part files are renamed into
 place whole, so a rerun replaces, never duplicates. Dask is an optional dependency (``pip install
 'boundaryline[dask]'``); the default engine needs none of it.
@@ -15,14 +23,37 @@ place whole, so a rerun replaces, never duplicates. Dask is an optional dependen
 from __future__ import annotations
 
 import importlib.util
+import json
 import logging
 import sys
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack
+from functools import partial
 from typing import Any
 
+from boundaryline.batch import (
+    OUTGOING_VERDICT,
+    BatchSummary,
+    ScoreOptions,
+    history_verdicts,
+    is_outgoing,
+)
 from boundaryline.partitions import Partition
+from boundaryline.parts import HISTORY_FIELDS, PartResult, Piece, PieceJob, _kept, piece_path, write_piece
+from boundaryline.senders import (
+    SenderSummary,
+    address,
+    addresses,
+    by_concern,
+    most_received,
+    recipient_counts,
+    summarise_senders,
+)
+from boundaryline.settings import CONCERN_LABELS, Settings
+
+Event = tuple[str, tuple[int, int, list[Any]]]  # a counterparty, and a message's place and history fields
 
 
 class DaskEngine:
@@ -75,6 +106,145 @@ class DaskEngine:
         for future in self.distributed.as_completed(futures):
             yield future.result()
             future.release()
+
+    def finish(
+        self,
+        results: Sequence[PartResult],
+        summary: BatchSummary,
+        options: ScoreOptions,
+        settings: Settings,
+        output_format: str,
+    ) -> tuple[list[Piece], list[SenderSummary]]:
+        """The second pass on the cluster (see the module's docstring): the pieces of the results file, in
+        partition order, and the senders ranked; ``summary.history_applied`` set."""
+        import dask.bag as db
+
+        by_index = {result.index: result for result in results}
+        parts = db.from_sequence(results, npartitions=max(1, len(results)))
+        recipients, outgoing = parts.map(_tally).fold(_add_tallies, initial=(Counter(), False)).compute()
+        owner = address(options.owner) if options.owner else most_received(recipients)
+        applied = outgoing or (owner is not None and parts.map(partial(_sends_from, owner=owner)).any().compute())
+        summary.history_applied = applied
+        judged = (
+            parts.map(partial(_events, owner=owner))
+            .flatten()
+            .groupby(_counterparty, shuffle="tasks")
+            .map(partial(_judge, owner=owner, applied=applied, settings=settings))
+            .flatten()
+        )
+        # Every partition gets a piece, also one whose messages were all judged in place (no group verdict).
+        places = db.from_sequence([("verdict", r.index, None, None) for r in results], npartitions=1)
+        pieces = (
+            db.concat([judged.filter(_is_verdict), places])
+            .foldby(_part_of, _add_verdict, dict, _merge_verdicts, dict)
+            .map(partial(_finish, by_index=by_index, owner=owner, applied=applied, settings=settings,
+                         output_format=output_format))
+        )  # fmt: skip
+        senders = judged.filter(lambda item: item[0] == "sender").map(lambda item: item[1])
+        finished, ranked = self.client.compute([pieces, senders], sync=True)
+        return sorted(finished, key=lambda piece: piece.index), sorted(ranked, key=by_concern)
+
+
+# The tasks of ``DaskEngine.finish``, run on the workers (module-level functions, so that they pickle by name).
+
+
+def _history_fields(result: PartResult) -> Iterator[list[Any]]:
+    with result.rows.open(encoding="utf-8") as lines:
+        for line in lines:
+            yield json.loads(line)[:HISTORY_FIELDS]
+
+
+def _tally(result: PartResult) -> tuple[Counter[str], bool]:
+    """A part's recipients (``senders.recipient_counts``) and whether it holds a message marked outgoing."""
+    messages = [_kept(fields)[0] for fields in _history_fields(result)]
+    return recipient_counts(messages), any(m.direction == "outgoing" for m in messages)
+
+
+def _add_tallies(a: tuple[Counter[str], bool], b: tuple[Counter[str], bool]) -> tuple[Counter[str], bool]:
+    return a[0] + b[0], a[1] or b[1]  # Counter addition keeps the order addresses were first met in
+
+
+def _sends_from(result: PartResult, owner: str) -> bool:
+    return any(address(_kept(fields)[0].sender) == owner for fields in _history_fields(result))
+
+
+def _events(result: PartResult, owner: str | None) -> list[Event]:
+    """Each message under every counterparty whose history it belongs to: its sender's (unless the owner
+    wrote it), and, for the owner's messages, each recipient's (the reply ends their run)."""
+    events: list[Event] = []
+    for line, fields in enumerate(_history_fields(result)):
+        message = _kept(fields)[0]
+        keys = {address(message.sender)} - {"", owner}
+        if is_outgoing(message, owner):
+            keys |= addresses(message.recipients)
+        events += [(key, (result.index, line, fields)) for key in sorted(keys)]
+    return events
+
+
+def _counterparty(event: Event) -> str:
+    return event[0]
+
+
+def _judge(
+    group: tuple[str, list[Event]], owner: str | None, applied: bool, settings: Settings
+) -> list[tuple[Any, ...]]:
+    """One counterparty's messages in the order of the whole export: the verdicts of the messages it sent and
+    its summary, as one process computes them over everything (a tracker follows each sender on its own)."""
+    key, events = group
+    places = sorted(place for _, place in events)  # partition, then line: the export's order
+    kept = [_kept(fields) for _, _, fields in places]
+    verdicts, _ = history_verdicts(kept, owner, settings, applied=applied)
+    judged: list[tuple[Any, ...]] = [
+        ("verdict", part, line, verdict)
+        for (part, line, _), (message, _, _), verdict in zip(places, kept, verdicts, strict=True)
+        if not is_outgoing(message, owner) and address(message.sender) == key
+    ]
+    rows = [(message, verdict["label"]) for (message, _, _), verdict in zip(kept, verdicts, strict=True)]
+    summaries = summarise_senders(rows, owner=owner, concern_labels=CONCERN_LABELS)
+    return judged + [("sender", summary) for summary in summaries if summary.sender == key]
+
+
+def _is_verdict(item: tuple[Any, ...]) -> bool:
+    return item[0] == "verdict"
+
+
+def _part_of(item: tuple[Any, ...]) -> int:
+    return int(item[1])
+
+
+def _add_verdict(verdicts: dict[int, dict[str, Any]], item: tuple[Any, ...]) -> dict[int, dict[str, Any]]:
+    if item[2] is not None:  # a partition's placeholder adds nothing
+        verdicts[item[2]] = item[3]
+    return verdicts
+
+
+def _merge_verdicts(a: dict[int, dict[str, Any]], b: dict[int, dict[str, Any]]) -> dict[int, dict[str, Any]]:
+    a.update(b)  # fresh dicts of one reduction (``foldby``'s initial values are ``dict()``)
+    return a
+
+
+def _finish(
+    part: tuple[int, dict[int, dict[str, Any]]],
+    by_index: dict[int, PartResult],
+    owner: str | None,
+    applied: bool,
+    settings: Settings,
+    output_format: str,
+) -> Piece:
+    """A partition's piece of the results file: each message with its verdict, from its sender's group or,
+    for the owner's messages and those without a sender (no history to follow), judged here."""
+    index, grouped = part
+    result = by_index[index]
+    verdicts = []
+    for line, fields in enumerate(_history_fields(result)):
+        kept = _kept(fields)
+        if is_outgoing(kept[0], owner):
+            verdicts.append(OUTGOING_VERDICT)
+        elif line in grouped:
+            verdicts.append(grouped[line])
+        else:
+            verdicts.append(history_verdicts([kept], owner, settings, applied=applied)[0][0])
+    return write_piece(PieceJob(index, result.rows, tuple(verdicts), output_format, piece_path(result, output_format)))
 
 
 def _where(client: Any, scheduler: str | None) -> str:

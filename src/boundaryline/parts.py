@@ -7,11 +7,11 @@ Batch scoring has two passes, and so has this:
 1. a worker reads and scores a partition and writes one line per message into ``part-N.scored.jsonl``: the
    message without its text (the fields the sender history needs first) and its text side
    (``batch.TextSide``: text label, probabilities, evidence);
-2. the parent reads the history fields of every part, in partition order, and computes the history
-   verdicts as one process does (they depend on every earlier message of a sender, so they cannot be
-   split); each partition's lines are then joined to their verdicts and written by a worker as a piece of
-   the results file (``batch.write_rows``, the single-process code); the parent appends the pieces under
-   the header.
+2. on this machine's cores the parent reads the history fields of every part, in partition order, and
+   computes the history verdicts as one process does (they depend on every earlier message of a sender);
+   on a Dask cluster the workers do it, grouped by counterparty (``dask_engine.DaskEngine.finish``); each
+   partition's lines are then joined to their verdicts and written by a worker as a piece of the results
+   file (``batch.write_rows``, the single-process code); the parent appends the pieces under the header.
 
 The results file is byte for byte the one a single process writes, and the summary the same. Every part
 and piece is written to a temp file and renamed into place, so a worker killed mid-partition leaves none
@@ -47,6 +47,7 @@ from boundaryline.batch import (
     _ResultsWriter,
     _score_chunk,
     owner_and_verdicts,
+    rank_senders,
     results_path,
     write_rows,
     write_summary,
@@ -65,6 +66,7 @@ from boundaryline.partitions import (
 )
 from boundaryline.predict import Scorer, load_scorer
 from boundaryline.processes import forked_pool
+from boundaryline.senders import SenderSummary
 from boundaryline.settings import Settings
 
 PARTITIONS_PER_WORKER = 4  # enough pieces that a slow one does not leave the other workers idle at the end
@@ -262,14 +264,19 @@ def _unmet_files(partitions: Sequence[Partition], results: dict[int, PartResult]
 
 
 def score_parts(
-    partitions: Sequence[Partition], task: Callable[[Partition], PartResult], engine: Engine, progress: tqdm
+    partitions: Sequence[Partition],
+    task: Callable[[Partition], PartResult],
+    engine: Engine,
+    progress: tqdm,
+    *,
+    read_kept: bool = True,
 ) -> list[tuple[PartResult, list[Kept]]]:
-    """The first pass: every partition's result and kept fields, in partition order; a file whose ranges did
-    not meet is read again whole. A part's kept fields are read as soon as it completes, while the workers
-    score the rest (the parent would otherwise wait idle, then read them all)."""
+    """The first pass: every partition's result and kept fields (none unless ``read_kept``), in partition
+    order; a file whose ranges did not meet is read again whole. A part's kept fields are read as soon as it
+    completes, while the workers score the rest (the parent would otherwise wait idle, then read them all)."""
     done: dict[int, tuple[PartResult, list[Kept]]] = {}
     for result in engine.map(partitions, task):
-        done[result.index] = (result, _read_kept(result))
+        done[result.index] = (result, _read_kept(result) if read_kept else [])
         progress.update(1)
     unmet = _unmet_files(partitions, {index: result for index, (result, _) in done.items()})
     if unmet:
@@ -280,7 +287,7 @@ def score_parts(
             if p.path in unmet:
                 del done[p.index]
         for result in engine.map(again, task):
-            done[result.index] = (result, _read_kept(result))
+            done[result.index] = (result, _read_kept(result) if read_kept else [])
             progress.update(1)
     return [done[index] for index in sorted(done)]
 
@@ -294,20 +301,9 @@ def _first_of(partitions: Sequence[Partition], path: Path) -> int:
     return min(p.index for p in partitions if p.path == path)
 
 
-def merge_parts(
-    parts: Sequence[tuple[PartResult, list[Kept]]],
-    summary: BatchSummary,
-    out: Path,
-    output_format: str,
-    options: ScoreOptions,
-    settings: Settings,
-    engine: Engine,
-) -> tuple[str | None, list[dict[str, Any]], list[Kept]]:
-    """The second pass (see the module's docstring): the history verdicts here, over the kept fields of every
-    part in partition order; each partition's rows finished by the workers; the pieces appended in partition
-    order to the results file. Returns the owner, the verdicts and the kept fields for the summary."""
-    kept: list[Kept] = []
-    for result, part_kept in parts:
+def count_parts(results: Sequence[PartResult], summary: BatchSummary) -> None:
+    """What the first pass could not score (reported and counted) and what it scored, into ``summary``."""
+    for result in results:
         for record in result.not_scored:
             if isinstance(record, SystemNotice):
                 summary.count_notice(record)
@@ -315,17 +311,36 @@ def merge_parts(
             summary.skip(record)
             print(f"skipped {record}", file=sys.stderr)
         summary.scored += result.scored
-        kept += part_kept
-    results = [result for result, _ in parts]
+
+
+def piece_path(result: PartResult, output_format: str) -> Path:
+    return result.rows.with_name(f"part-{result.index:06d}.{output_format}")
+
+
+def merge_parts(
+    parts: Sequence[tuple[PartResult, list[Kept]]],
+    summary: BatchSummary,
+    options: ScoreOptions,
+    settings: Settings,
+    output_format: str,
+    engine: Engine,
+) -> tuple[list[Piece], list[SenderSummary]]:
+    """The second pass (see the module's docstring): the history verdicts here, over the kept fields of every
+    part in partition order; each partition's rows finished by the workers. Returns the pieces, in partition
+    order, and the senders ranked."""
+    kept = [k for _, part_kept in parts for k in part_kept]
     owner, verdicts = owner_and_verdicts(summary, kept, options, settings)
     jobs, start = [], 0
-    for result in results:
-        piece = result.rows.with_name(f"part-{result.index:06d}.{output_format}")
-        jobs.append(
-            PieceJob(result.index, result.rows, tuple(verdicts[start : start + result.scored]), output_format, piece)
-        )
+    for result, _ in parts:
+        job_verdicts = tuple(verdicts[start : start + result.scored])
+        jobs.append(PieceJob(result.index, result.rows, job_verdicts, output_format, piece_path(result, output_format)))
         start += result.scored
     pieces = sorted(engine.map(jobs, write_piece), key=lambda piece: piece.index)
+    return pieces, rank_senders(kept, verdicts, owner)
+
+
+def append_pieces(pieces: Sequence[Piece], summary: BatchSummary, out: Path, output_format: str) -> None:
+    """The pieces appended in partition order to the results file under its header; their tallies counted."""
     writer = _ResultsWriter(out, output_format)
     try:
         for piece in pieces:
@@ -337,7 +352,6 @@ def merge_parts(
     except BaseException:
         writer.abort()
         raise
-    return owner, verdicts, kept
 
 
 def score_partitioned(
@@ -383,10 +397,11 @@ def score_partitioned(
         file=sys.stderr,
     )
     engine: Engine
+    cluster = None
     if options.engine == "dask":
         from boundaryline.dask_engine import DaskEngine
 
-        engine = DaskEngine(options.scheduler, workers)
+        engine = cluster = DaskEngine(options.scheduler, workers)
     else:
         engine = InProcess() if in_process else ForkedCores(workers, scorer, settings)
     # The model's objects are never collected: out of the collector's sight they cost no time in each full
@@ -395,16 +410,24 @@ def score_partitioned(
     try:
         try:
             with engine:
-                parts = score_parts(partitions, task, engine, progress)
+                # On a cluster the history pass runs there too (``DaskEngine.finish``): this process then
+                # never holds the messages' history fields.
+                parts = score_parts(partitions, task, engine, progress, read_kept=cluster is None)
                 progress.close()
-                owner, verdicts, kept = merge_parts(parts, summary, out, output_format, options, settings, engine)
+                count_parts([result for result, _ in parts], summary)
+                if cluster is not None:
+                    results = [result for result, _ in parts]
+                    pieces, senders = cluster.finish(results, summary, options, settings, output_format)
+                else:
+                    pieces, senders = merge_parts(parts, summary, options, settings, output_format, engine)
+                append_pieces(pieces, summary, out, output_format)
         except BaseException as error:
             error.add_note(f"{summary.scored} message(s) had been merged; no results file was written")
             raise
         finally:
             progress.close()
             shutil.rmtree(parts_dir, ignore_errors=True)
-        write_summary(summary, kept, verdicts, owner, out, report)
+        write_summary(summary, senders, out, report)
     finally:
         gc.unfreeze()  # a long-lived caller (a notebook) collects as before
     return summary

@@ -71,10 +71,21 @@ class SenderSummary:
 
 def infer_owner(messages: Iterable[Message]) -> str | None:
     """The inbox owner: the address that receives the most messages."""
+    return most_received(recipient_counts(messages))
+
+
+def most_received(counts: Counter[str]) -> str | None:
+    """The address that receives the most messages (the first met, on a tie), or None."""
+    return counts.most_common(1)[0][0] if counts else None
+
+
+def recipient_counts(messages: Iterable[Message]) -> Counter[str]:
+    """How many messages each address receives, addresses in the order first met (a message's own in
+    sorted order, so that a tie for the most goes the same way in every process)."""
     counts: Counter[str] = Counter()
     for message in messages:
-        counts.update(addresses(message.recipients))
-    return counts.most_common(1)[0][0] if counts else None
+        counts.update(sorted(addresses(message.recipients)))
+    return counts
 
 
 def utc(when: datetime) -> datetime:
@@ -139,8 +150,13 @@ def summarise_senders(
         )
         for sender, counts in labels.items()
     ]
-    big = timedelta.max
-    return sorted(summaries, key=lambda s: (-s.concerning, -s.longest_unanswered_run, s.shortest_gap or big, s.sender))
+    return sorted(summaries, key=by_concern)
+
+
+def by_concern(summary: SenderSummary) -> tuple[int, int, timedelta, str]:
+    """The ranking's sort key: concerning messages, then the longest run without a reply, then the shortest
+    gap, then the address (so that the order never depends on the order the senders were met in)."""
+    return (-summary.concerning, -summary.longest_unanswered_run, summary.shortest_gap or timedelta.max, summary.sender)
 
 
 # ----- the pattern of one message: what came before it from the same sender

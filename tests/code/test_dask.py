@@ -3,6 +3,7 @@ worker killed mid-run costs a retry, never a duplicated or lost message."""
 
 from __future__ import annotations
 
+import csv
 import io
 import os
 from collections.abc import Iterator
@@ -49,13 +50,27 @@ def run(archive: list[Path], settings: Settings, scorer: Scorer | None, out: Pat
 
 
 def test_the_dask_engine_gives_the_local_engines_results(
-    archive: list[Path], tiny_trained: Settings, tiny_scorer: Scorer, cluster: Any, tmp_path: Path
+    archive: list[Path],
+    tiny_trained: Settings,
+    tiny_scorer: Scorer,
+    cluster: Any,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     local = run(archive, tiny_trained, tiny_scorer, tmp_path / "local.csv")
+
+    def never(*args: object) -> None:
+        raise AssertionError("the client read the messages' history fields: the history pass belongs on the cluster")
+
+    monkeypatch.setattr("boundaryline.parts._read_kept", never)  # the client process only; workers are others
     dask = run(archive, tiny_trained, None, tmp_path / "dask.csv", engine="dask", scheduler=cluster.scheduler_address)
     assert (tmp_path / "dask.csv").read_bytes() == (tmp_path / "local.csv").read_bytes()
     assert dask == local  # label counts, flagged messages, senders ranked (runs, gaps), skipped records
     assert local["scored"] > 200 and local["skipped"] > 0 and local["senders_by_concern"]
+    # the history pass ran on the cluster over something to follow: the owner's replies, patterns that fired
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "local.csv").read_text(encoding="utf-8-sig"))))
+    assert local["history_applied"] and local["outgoing"] > 0
+    assert any(row["fired"] in ("pattern", "both") for row in rows), "no pattern fired: the test follows nothing"
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")], "no part files left behind"
 
 
