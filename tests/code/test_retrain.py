@@ -437,3 +437,14 @@ def test_a_retrain_in_another_process_holds_the_registry(tiny_project: Settings,
     finally:
         holder.communicate("\n", timeout=30)
     assert retrain(tiny_project, new=GOOD, quick=True, force=True).promoted  # free again once it has finished
+
+
+def test_without_external_data_the_project_trains_and_says_so(tiny_trained: Settings) -> None:
+    """Issue 9: no ../shared beside the checkout, no data/external: the authored corpus alone, said plainly."""
+    assert not (tiny_trained.root / "data" / "external").exists()
+    version = registry.current_version(tiny_trained.models_dir)
+    report = (tiny_trained.models_dir / str(version) / "report.md").read_text(encoding="utf-8")
+    assert "no external data (data/external/real-mail was not there), so no real-mail sets" in report
+    manifest = registry.read_manifest(tiny_trained.models_dir, str(version))
+    assert not manifest["corpus"].get("external")
+    assert not {name for name in manifest["metrics"] if name.startswith("real")}
