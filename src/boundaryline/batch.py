@@ -186,6 +186,8 @@ class ScoreOptions:
             raise ValueError(f"output format must be one of {', '.join(OUTPUT_FORMATS)}, got {self.output_format!r}")
         if self.engine not in ENGINES:
             raise ValueError(f"engine must be one of {', '.join(ENGINES)}, got {self.engine!r}")
+        if self.owner is not None and not address(self.owner):
+            raise ValueError(f"--owner {self.owner!r} holds no address; give the inbox owner's e-mail or name")
 
 
 Record = Message | BadRecord | SystemNotice

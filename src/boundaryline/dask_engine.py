@@ -13,7 +13,8 @@ ranking come from a group-by on the counterparty (a message's pattern depends on
 and the owner's messages to that sender, in time order), each group followed exactly as one process follows
 the whole export (``batch.history_verdicts``, ``senders.summarise_senders``); the verdicts then go back to
 their partitions, which the workers finish into pieces of the results file. This process receives the pieces'
-tallies and one summary per sender, never a message's fields.
+tallies (label counts and the flagged list) and one summary per sender: never a message's text, nor the
+history fields of every message.
 
 A worker that dies mid-task is replaced and its task run again by Dask; the part files are renamed into
 place whole, so a rerun replaces, never duplicates. Dask is an optional dependency (``pip install
@@ -53,7 +54,7 @@ from boundaryline.senders import (
 )
 from boundaryline.settings import CONCERN_LABELS, Settings
 
-Event = tuple[str, tuple[int, int, list[Any]]]  # a counterparty, and a message's place and history fields
+HistoryEvent = tuple[str, tuple[int, int, list[Any]]]  # a counterparty, and a message's place and history fields
 
 
 class DaskEngine:
@@ -116,15 +117,15 @@ class DaskEngine:
         output_format: str,
     ) -> tuple[list[Piece], list[SenderSummary]]:
         """The second pass on the cluster (see the module's docstring): the pieces of the results file, in
-        partition order, and the senders ranked; ``summary.history_applied`` set."""
+        partition order, and the senders ranked; ``summary.history_applied`` set. ``settings`` go to the
+        workers: give them without secrets."""
         import dask.bag as db
 
-        by_index = {result.index: result for result in results}
         parts = db.from_sequence(results, npartitions=max(1, len(results)))
-        recipients, outgoing = parts.map(_tally).fold(_add_tallies, initial=(Counter(), False)).compute()
+        tally = parts.map(_tally).fold(_add_tallies, initial=(Counter(), set(), False))
+        recipients, senders, outgoing = self.client.compute(tally, sync=True)
         owner = address(options.owner) if options.owner else most_received(recipients)
-        applied = outgoing or (owner is not None and parts.map(partial(_sends_from, owner=owner)).any().compute())
-        summary.history_applied = applied
+        summary.history_applied = applied = outgoing or owner in senders
         judged = (
             parts.map(partial(_events, owner=owner))
             .flatten()
@@ -132,17 +133,18 @@ class DaskEngine:
             .map(partial(_judge, owner=owner, applied=applied, settings=settings))
             .flatten()
         )
-        # Every partition gets a piece, also one whose messages were all judged in place (no group verdict).
-        places = db.from_sequence([("verdict", r.index, None, None) for r in results], npartitions=1)
+        # Back to their partitions, one group each (a placeholder per partition: every one gets its piece,
+        # also one whose messages were all judged where they are), finished in parallel.
+        placeholders = db.from_sequence([("verdict", r.index, None, None) for r in results], npartitions=1)
         pieces = (
-            db.concat([judged.filter(_is_verdict), places])
-            .foldby(_part_of, _add_verdict, dict, _merge_verdicts, dict)
-            .map(partial(_finish, by_index=by_index, owner=owner, applied=applied, settings=settings,
-                         output_format=output_format))
+            db.concat([judged.filter(_is_verdict), placeholders])
+            .groupby(_part_of, shuffle="tasks", npartitions=max(1, len(results)))
+            .map(partial(_finish, by_index={r.index: r for r in results}, owner=owner, applied=applied,
+                         settings=settings, output_format=output_format))
         )  # fmt: skip
-        senders = judged.filter(lambda item: item[0] == "sender").map(lambda item: item[1])
-        finished, ranked = self.client.compute([pieces, senders], sync=True)
-        return sorted(finished, key=lambda piece: piece.index), sorted(ranked, key=by_concern)
+        ranking = judged.filter(_is_sender).map(_second)
+        finished, ranked = self.client.compute([pieces, ranking], sync=True)
+        return sorted(finished, key=_index), sorted(ranked, key=by_concern)
 
 
 # The tasks of ``DaskEngine.finish``, run on the workers (module-level functions, so that they pickle by name).
@@ -154,24 +156,25 @@ def _history_fields(result: PartResult) -> Iterator[list[Any]]:
             yield json.loads(line)[:HISTORY_FIELDS]
 
 
-def _tally(result: PartResult) -> tuple[Counter[str], bool]:
-    """A part's recipients (``senders.recipient_counts``) and whether it holds a message marked outgoing."""
+Tally = tuple[Counter[str], set[str], bool]
+
+
+def _tally(result: PartResult) -> Tally:
+    """A part's recipients (``senders.recipient_counts``), its senders' addresses, and whether it holds a
+    message marked outgoing: what the owner, and whether the export holds the owner's messages, come from."""
     messages = [_kept(fields)[0] for fields in _history_fields(result)]
-    return recipient_counts(messages), any(m.direction == "outgoing" for m in messages)
+    outgoing = any(m.direction == "outgoing" for m in messages)
+    return recipient_counts(messages), {address(m.sender) for m in messages}, outgoing
 
 
-def _add_tallies(a: tuple[Counter[str], bool], b: tuple[Counter[str], bool]) -> tuple[Counter[str], bool]:
-    return a[0] + b[0], a[1] or b[1]  # Counter addition keeps the order addresses were first met in
+def _add_tallies(a: Tally, b: Tally) -> Tally:
+    return a[0] + b[0], a[1] | b[1], a[2] or b[2]  # Counter addition keeps the order addresses were met in
 
 
-def _sends_from(result: PartResult, owner: str) -> bool:
-    return any(address(_kept(fields)[0].sender) == owner for fields in _history_fields(result))
-
-
-def _events(result: PartResult, owner: str | None) -> list[Event]:
+def _events(result: PartResult, owner: str | None) -> list[HistoryEvent]:
     """Each message under every counterparty whose history it belongs to: its sender's (unless the owner
     wrote it), and, for the owner's messages, each recipient's (the reply ends their run)."""
-    events: list[Event] = []
+    events: list[HistoryEvent] = []
     for line, fields in enumerate(_history_fields(result)):
         message = _kept(fields)[0]
         keys = {address(message.sender)} - {"", owner}
@@ -181,12 +184,12 @@ def _events(result: PartResult, owner: str | None) -> list[Event]:
     return events
 
 
-def _counterparty(event: Event) -> str:
+def _counterparty(event: HistoryEvent) -> str:
     return event[0]
 
 
 def _judge(
-    group: tuple[str, list[Event]], owner: str | None, applied: bool, settings: Settings
+    group: tuple[str, list[HistoryEvent]], owner: str | None, applied: bool, settings: Settings
 ) -> list[tuple[Any, ...]]:
     """One counterparty's messages in the order of the whole export: the verdicts of the messages it sent and
     its summary, as one process computes them over everything (a tracker follows each sender on its own)."""
@@ -199,7 +202,12 @@ def _judge(
         for (part, line, _), (message, _, _), verdict in zip(places, kept, verdicts, strict=True)
         if not is_outgoing(message, owner) and address(message.sender) == key
     ]
-    rows = [(message, verdict["label"]) for (message, _, _), verdict in zip(kept, verdicts, strict=True)]
+    # The counterparty's own messages and the owner's replies: all that its summary is made of.
+    rows = [
+        (message, verdict["label"])
+        for (message, _, _), verdict in zip(kept, verdicts, strict=True)
+        if address(message.sender) in (key, owner)
+    ]
     summaries = summarise_senders(rows, owner=owner, concern_labels=CONCERN_LABELS)
     return judged + [("sender", summary) for summary in summaries if summary.sender == key]
 
@@ -208,23 +216,24 @@ def _is_verdict(item: tuple[Any, ...]) -> bool:
     return item[0] == "verdict"
 
 
+def _is_sender(item: tuple[Any, ...]) -> bool:
+    return item[0] == "sender"
+
+
+def _second(item: tuple[Any, ...]) -> Any:
+    return item[1]
+
+
 def _part_of(item: tuple[Any, ...]) -> int:
     return int(item[1])
 
 
-def _add_verdict(verdicts: dict[int, dict[str, Any]], item: tuple[Any, ...]) -> dict[int, dict[str, Any]]:
-    if item[2] is not None:  # a partition's placeholder adds nothing
-        verdicts[item[2]] = item[3]
-    return verdicts
-
-
-def _merge_verdicts(a: dict[int, dict[str, Any]], b: dict[int, dict[str, Any]]) -> dict[int, dict[str, Any]]:
-    a.update(b)  # fresh dicts of one reduction (``foldby``'s initial values are ``dict()``)
-    return a
+def _index(piece: Piece) -> int:
+    return piece.index
 
 
 def _finish(
-    part: tuple[int, dict[int, dict[str, Any]]],
+    part: tuple[int, list[tuple[Any, ...]]],
     by_index: dict[int, PartResult],
     owner: str | None,
     applied: bool,
@@ -233,7 +242,8 @@ def _finish(
 ) -> Piece:
     """A partition's piece of the results file: each message with its verdict, from its sender's group or,
     for the owner's messages and those without a sender (no history to follow), judged here."""
-    index, grouped = part
+    index, items = part
+    grouped = {line: verdict for _, _, line, verdict in items if line is not None}
     result = by_index[index]
     verdicts = []
     for line, fields in enumerate(_history_fields(result)):

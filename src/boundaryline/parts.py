@@ -381,9 +381,10 @@ def score_partitioned(
     parts_dir = out.with_name(f".{out.name}.parts-{uuid.uuid4().hex[:12]}")
     parts_dir.mkdir(parents=True)
     in_process = options.engine == "local" and workers == 1
+    worker_settings = settings.model_copy(update={"api_key": None})  # workers need no secret; a cluster may be shared
     task = partial(
         score_partition,
-        settings=settings.model_copy(update={"api_key": None}),  # workers need no secret; a cluster may be shared
+        settings=worker_settings,
         version=scorer.version,
         options=options,
         parts_dir=parts_dir,
@@ -417,7 +418,7 @@ def score_partitioned(
                 count_parts([result for result, _ in parts], summary)
                 if cluster is not None:
                     results = [result for result, _ in parts]
-                    pieces, senders = cluster.finish(results, summary, options, settings, output_format)
+                    pieces, senders = cluster.finish(results, summary, options, worker_settings, output_format)
                 else:
                     pieces, senders = merge_parts(parts, summary, options, settings, output_format, engine)
                 append_pieces(pieces, summary, out, output_format)

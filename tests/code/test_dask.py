@@ -5,16 +5,21 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
+import random
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from boundaryline.batch import ScoreOptions, score_inbox
+from boundaryline.batch import BatchSummary, Cues, ScoreOptions, TextSide, owner_and_verdicts, rank_senders, score_inbox
+from boundaryline.inbox import Message
+from boundaryline.parts import PartResult, PieceJob, _kept, _part_line, write_piece
 from boundaryline.predict import Scorer
-from boundaryline.settings import Settings
+from boundaryline.settings import LABELS, Settings
 from tests.archive import make_archive
 
 distributed = pytest.importorskip(
@@ -107,3 +112,77 @@ def test_the_engine_starts_its_own_local_cluster(
     assert (tmp_path / "dask.csv").read_bytes() == (tmp_path / "local.csv").read_bytes()
     assert dask == local
     assert "Dask: a LocalCluster on this machine" in capsys.readouterr().err
+
+
+class SynchronousClient:
+    """Stands in for a ``distributed.Client``: the same graphs, run in this process one task at a time."""
+
+    def compute(self, collections: Any, sync: bool = True) -> Any:
+        import dask
+
+        if isinstance(collections, list):
+            return list(dask.compute(*collections, scheduler="sync"))
+        return dask.compute(collections, scheduler="sync")[0]
+
+
+PEOPLE = ["o@x.com", "a@x.com", "b@x.com", "noreply@x.com", "Owner <O@x.com>", "", "c@x.com"]
+
+
+def _random_parts(rng: random.Random, folder: Path) -> list[PartResult]:
+    """Part files as the first pass writes them, of messages with what makes the history hard: the owner in
+    two spellings, outgoing mail from others, no sender, automated senders, several recipients, self-addressed
+    mail, undated and equal times, empty parts."""
+    results, number = [], 0
+    for index in range(rng.randint(1, 4)):
+        lines = []
+        for _ in range(rng.randint(0, 9)):
+            recipients = ", ".join(rng.sample([p for p in PEOPLE if p], rng.randint(0, 3))) or None
+            hours = rng.choice([0, 1, 2, 5, 30, 200])
+            date = None if rng.random() < 0.2 else datetime(2026, 1, 1, tzinfo=UTC) + timedelta(hours=hours)
+            message = Message(f"m{number}", "", "", rng.choice(PEOPLE), recipients, date,
+                              direction=rng.choice([None, None, "incoming", "outgoing"]),
+                              channel=rng.choice([None, "email", "text_message", "chat"]))  # fmt: skip
+            label = rng.choice(LABELS)
+            cues = Cues(refusal=rng.random() < 0.3, request=rng.random() < 0.7)
+            lines.append(_part_line(message, label, cues, TextSide(label, (0.3, 0.3, 0.4), "")))
+            number += 1
+        path = folder / f"part-{index:06d}.scored.jsonl"
+        path.write_text("".join(lines), encoding="utf-8")
+        results.append(PartResult(index, path, len(lines), (), None))
+    return results
+
+
+@pytest.mark.parametrize("owner", [None, "o@x.com", "Owner <O@x.com>"])
+def test_the_history_on_the_cluster_is_the_history_of_one_process(owner: str | None, tmp_path: Path) -> None:
+    """``DaskEngine.finish`` (the group-by on counterparties) against the one-process history pass, on 80
+    random exports each: the same pieces of the results file, byte for byte, and the same sender ranking."""
+    from boundaryline.dask_engine import DaskEngine
+
+    engine = DaskEngine.__new__(DaskEngine)  # no cluster: the graphs run here
+    engine.client = SynchronousClient()
+    settings = Settings(root=tmp_path, pattern_min_unanswered=2)
+    options = ScoreOptions(owner=owner)
+    for seed in range(80):
+        folder = tmp_path / str(seed)
+        folder.mkdir()
+        results = _random_parts(random.Random(seed), folder)
+        kept = [_kept(json.loads(line)) for r in results for line in r.rows.read_text(encoding="utf-8").splitlines()]
+        alone = BatchSummary(inbox="", results_file="", model_version="")
+        found, verdicts = owner_and_verdicts(alone, kept, options, settings)
+        expected, start = [], 0
+        for r in results:
+            job = PieceJob(
+                r.index, r.rows, tuple(verdicts[start : start + r.scored]), "jsonl", folder / f"one-{r.index}"
+            )
+            expected.append(write_piece(job).path.read_bytes())
+            start += r.scored
+        on_cluster = BatchSummary(inbox="", results_file="", model_version="")
+        pieces, senders = engine.finish(results, on_cluster, options, settings, "jsonl")
+        assert [piece.path.read_bytes() for piece in pieces] == expected, f"seed {seed}"
+        assert [s.to_dict() for s in senders] == [s.to_dict() for s in rank_senders(kept, verdicts, found)], seed
+        assert on_cluster.history_applied == alone.history_applied, f"seed {seed}"
+
+
+def test_a_blank_owner_is_refused() -> None:
+    with pytest.raises(ValueError, match="holds no address"):
+        ScoreOptions(owner=" ")
