@@ -96,12 +96,13 @@ def corpus_snapshot(models_dir: Path, version: str) -> bytes | None:
 def leftovers(models_dir: Path, corpus_path: Path | None = None) -> dict[str, list[str]]:
     """What killed runs leave behind: staging folders and temp files (as paths; the corpus's temp files too,
     when ``corpus_path`` is given), a journal, versions (by name) never in service."""
+    # A run killed inside an atomic write of the corpus or the challenge set (files.write_atomic) leaves a
+    # temp file beside them; their writers hold this registry's lock (``exclusive``), as clean does.
+    temp_files = sorted(corpus_path.parent.glob(".*.csv.*.tmp")) if corpus_path is not None else []
     if not models_dir.is_dir():
-        return {}
+        return {"temp files": [str(p) for p in temp_files]} if temp_files else {}
     served = {e["version"] for e in promotions(models_dir)} | {current_version(models_dir)}
-    temp_files = sorted(models_dir.glob(".*.tmp"))
-    if corpus_path is not None:  # a retrain killed inside the corpus's atomic write (files.write_atomic)
-        temp_files += sorted(corpus_path.parent.glob(f".{corpus_path.name}.*.tmp"))
+    temp_files = sorted(models_dir.glob(".*.tmp")) + temp_files
     found = {
         "staging folders": sorted(str(p) for p in models_dir.iterdir() if p.is_dir() and p.name.startswith(".v")),
         "temp files": [str(p) for p in temp_files],

@@ -285,14 +285,16 @@ def test_leftovers_are_reported_and_cleaned(
     (models / ".promotions.json.x1.tmp").write_text("half")
     corpus_tmp = tiny_project.corpus_path.with_name(f".{tiny_project.corpus_path.name}.k9x.tmp")
     corpus_tmp.write_text("id,text\n")  # a retrain killed while writing the merged corpus
+    challenge_tmp = tiny_project.challenge_path.with_name(f".{tiny_project.challenge_path.name}.q1.tmp")
+    challenge_tmp.write_text("id,text\n")  # a build-corpus killed while writing the challenge set
     train_and_save(tiny_project, grid=TINY_GRID, baselines=False)  # v002, never promoted
     assert cli(["models", "check"]) == 0
     out = capsys.readouterr().out
     assert ".v002.abc123" in out and ".promotions.json.x1.tmp" in out and "versions never in service: v002" in out
-    assert str(corpus_tmp) in out
+    assert str(corpus_tmp) in out and str(challenge_tmp) in out
     assert cli(["models", "clean"]) == 0
     assert registry.leftovers(models, tiny_project.corpus_path) == {"versions never in service": ["v002"]}
-    assert not corpus_tmp.exists() and tiny_project.corpus_path.exists()
+    assert not corpus_tmp.exists() and not challenge_tmp.exists() and tiny_project.corpus_path.exists()
     assert cli(["models", "clean", "--unpromoted"]) == 0
     assert registry.leftovers(models, tiny_project.corpus_path) == {}
 

@@ -97,6 +97,13 @@ def test_the_fast_cues_answer_as_the_phrase_lists(text: str) -> None:
         ("Do not email me again", True),
         ("Sorry, we can't help you with that.", True),
         ("Maybe another time!", True),
+        ("I'm unable to help, sorry.", True),
+        ("We're not able to help with this.", True),
+        ("Sorry, can't help.", True),
+        ("Please stop.", True),
+        ("Stop emailing this address.", True),
+        ("I\u2019m swamped this month", True),  # a curly apostrophe, as phones type it
+        ("don\u2019t contact me", True),
         # everyday business phrases that an earlier list took for a no (found on real Enron and list mail)
         ("If you have any questions, please don't hesitate to call me.", False),
         ("If you receive a live pay check, please stop by HR to retrieve it.", False),
@@ -104,6 +111,8 @@ def test_the_fast_cues_answer_as_the_phrase_lists(text: str) -> None:
         ("I can't help but wonder what the board will say.", False),
         ("Please don't forget to get with Don on the agreement.", False),
         ("Sure, let's talk on Tuesday at 10.", False),
+        ("I can't help it, you're lovely", False),
+        ("Please stop at the front desk on your way in.", False),
     ],
 )
 def test_a_refusal_is_a_no_or_not_now_not_a_polite_formula(text: str, refuses: bool) -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from boundaryline import registry
 from boundaryline.data import (
     CHALLENGE_COLUMNS,
     CORPUS_COLUMNS,
@@ -99,6 +100,9 @@ def assemble_corpus(settings: Settings, *, date_added: str | None = None) -> tup
 
     kept = existing[~existing["source"].str.match(r"^(authored|generated):")]
     corpus = pd.concat([frame, kept], ignore_index=True)[list(CORPUS_COLUMNS)]
-    write_corpus(corpus, settings.corpus_path, CORPUS_COLUMNS)
-    write_corpus(challenge, settings.challenge_path, CHALLENGE_COLUMNS)
+    # Under the registry's lock, as retrain writes the corpus: `models clean` then never removes the temp
+    # file of a write in progress.
+    with registry.exclusive(settings.models_dir):
+        write_corpus(corpus, settings.corpus_path, CORPUS_COLUMNS)
+        write_corpus(challenge, settings.challenge_path, CHALLENGE_COLUMNS)
     return corpus, challenge, dropped
