@@ -24,7 +24,6 @@ place whole, so a rerun replaces, never duplicates. Dask is an optional dependen
 from __future__ import annotations
 
 import importlib.util
-import json
 import logging
 import sys
 import uuid
@@ -42,7 +41,7 @@ from boundaryline.batch import (
     is_outgoing,
 )
 from boundaryline.partitions import Partition
-from boundaryline.parts import HISTORY_FIELDS, PartResult, Piece, PieceJob, _kept, piece_path, write_piece
+from boundaryline.parts import HISTORY_FIELDS, PartResult, Piece, _kept, finish_piece, part_lines, piece_path
 from boundaryline.senders import (
     SenderSummary,
     address,
@@ -150,19 +149,13 @@ class DaskEngine:
 # The tasks of ``DaskEngine.finish``, run on the workers (module-level functions, so that they pickle by name).
 
 
-def _history_fields(result: PartResult) -> Iterator[list[Any]]:
-    with result.rows.open(encoding="utf-8") as lines:
-        for line in lines:
-            yield json.loads(line)[:HISTORY_FIELDS]
-
-
 Tally = tuple[Counter[str], set[str], bool]
 
 
 def _tally(result: PartResult) -> Tally:
     """A part's recipients (``senders.recipient_counts``), its senders' addresses, and whether it holds a
     message marked outgoing: what the owner, and whether the export holds the owner's messages, come from."""
-    messages = [_kept(fields)[0] for fields in _history_fields(result)]
+    messages = [_kept(fields)[0] for fields in part_lines(result.rows)]
     outgoing = any(m.direction == "outgoing" for m in messages)
     return recipient_counts(messages), {address(m.sender) for m in messages}, outgoing
 
@@ -175,12 +168,13 @@ def _events(result: PartResult, owner: str | None) -> list[HistoryEvent]:
     """Each message under every counterparty whose history it belongs to: its sender's (unless the owner
     wrote it), and, for the owner's messages, each recipient's (the reply ends their run)."""
     events: list[HistoryEvent] = []
-    for line, fields in enumerate(_history_fields(result)):
+    for line, fields in enumerate(part_lines(result.rows)):
         message = _kept(fields)[0]
         keys = {address(message.sender)} - {"", owner}
         if is_outgoing(message, owner):
             keys |= addresses(message.recipients)
-        events += [(key, (result.index, line, fields)) for key in sorted(keys)]
+        history = fields[:HISTORY_FIELDS]  # what the group-by ships: not the probabilities and evidence
+        events += [(key, (result.index, line, history)) for key in sorted(keys)]
     return events
 
 
@@ -245,8 +239,9 @@ def _finish(
     index, items = part
     grouped = {line: verdict for _, _, line, verdict in items if line is not None}
     result = by_index[index]
+    lines = list(part_lines(result.rows))  # one partition, read once for its verdicts and its rows
     verdicts = []
-    for line, fields in enumerate(_history_fields(result)):
+    for line, fields in enumerate(lines):
         kept = _kept(fields)
         if is_outgoing(kept[0], owner):
             verdicts.append(OUTGOING_VERDICT)
@@ -254,7 +249,7 @@ def _finish(
             verdicts.append(grouped[line])
         else:
             verdicts.append(history_verdicts([kept], owner, settings, applied=applied)[0][0])
-    return write_piece(PieceJob(index, result.rows, tuple(verdicts), output_format, piece_path(result, output_format)))
+    return finish_piece(index, lines, verdicts, output_format, piece_path(result, output_format))
 
 
 def _where(client: Any, scheduler: str | None) -> str:

@@ -27,7 +27,7 @@ import shutil
 import sys
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import as_completed
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -193,18 +193,32 @@ class Piece:
     flagged: list[dict[str, Any]]
 
 
+def part_lines(rows: Path) -> Iterator[list[Any]]:
+    """The lines of a part file (``part-N.scored.jsonl``), each a message's fields (``_part_line``)."""
+    with rows.open(encoding="utf-8") as lines:
+        for line in lines:
+            yield json.loads(line)
+
+
 def write_piece(job: PieceJob) -> Piece:
-    """Write one partition's finished rows, as ``batch.write_rows`` writes them, without the file's header."""
+    """Write one partition's finished rows (``finish_piece``) from its part file."""
+    return finish_piece(job.index, part_lines(job.rows), job.verdicts, job.output_format, job.piece)
+
+
+def finish_piece(
+    index: int, lines: Iterable[list[Any]], verdicts: Sequence[dict[str, Any]], output_format: str, piece: Path
+) -> Piece:
+    """A partition's part lines joined to their verdicts and written as ``batch.write_rows`` writes them,
+    without the file's header."""
     tally = BatchSummary(inbox="", results_file="", model_version="")
-    writer = _ResultsWriter(job.piece, job.output_format, piece=True)
+    writer = _ResultsWriter(piece, output_format, piece=True)
     try:
-        with job.rows.open(encoding="utf-8") as lines:
-            write_rows(writer, tally, (_row(json.loads(line)) for line in lines), job.verdicts)
+        write_rows(writer, tally, (_row(fields) for fields in lines), verdicts)
         writer.commit()
     except BaseException:
         writer.abort()
         raise
-    return Piece(job.index, job.piece, tally.outgoing, tally.labels, tally.flagged)
+    return Piece(index, piece, tally.outgoing, tally.labels, tally.flagged)
 
 
 class Engine(Protocol):
@@ -293,8 +307,7 @@ def score_parts(
 
 
 def _read_kept(result: PartResult) -> list[Kept]:
-    with result.rows.open(encoding="utf-8") as handle:
-        return [_kept(json.loads(line)) for line in handle]
+    return [_kept(fields) for fields in part_lines(result.rows)]
 
 
 def _first_of(partitions: Sequence[Partition], path: Path) -> int:
