@@ -28,21 +28,24 @@ def cmd_validate_data(args: argparse.Namespace, settings: Settings) -> int:
         external_counts,
         load_challenge,
         load_corpus,
+        real_dm_counts,
         validate_challenge,
         validate_corpus,
         write_datasheet_block,
     )
-    from boundaryline.external import load_real_mail
+    from boundaryline.external import load_real_dms, load_real_mail
 
     corpus, challenge_frame = load_corpus(settings), load_challenge(settings)
     report = validate_corpus(corpus)
     challenge = validate_challenge(challenge_frame, corpus)
-    real = load_real_mail(settings)
+    real, dms = load_real_mail(settings), load_real_dms(settings)
     if args.write_datasheet:
         sheet = settings.data_dir / "README.md"
         write_datasheet_block(sheet, "counts", datasheet_counts(corpus, challenge_frame))
         if real is not None:
             write_datasheet_block(sheet, "external", external_counts(real.provenance()))
+        if dms is not None:
+            write_datasheet_block(sheet, "real_dm", real_dm_counts(dms.provenance()))
     if args.json:
         print(json.dumps({"corpus": report.to_dict(), "challenge": challenge.to_dict()}, indent=2))
     else:
@@ -63,6 +66,10 @@ def cmd_validate_data(args: argparse.Namespace, settings: Settings) -> int:
             print(f"external real mail: none ({settings.real_mail_dir} and {settings.real_mail_source} are not there)")
         else:
             print(external_counts(real.provenance()).rstrip())
+        if dms is None:
+            print(f"external real DMs: none ({settings.real_dm_dir} and {settings.real_dm_source} are not there)")
+        else:
+            print(real_dm_counts(dms.provenance()).rstrip())
         for problem in report.problems + challenge.problems:
             print(f"PROBLEM {problem}")
     problems = len(report.problems) + len(challenge.problems)

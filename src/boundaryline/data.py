@@ -422,6 +422,20 @@ def external_counts(provenance: Mapping[str, Any]) -> str:
     )
 
 
+def real_dm_counts(provenance: Mapping[str, Any]) -> str:
+    """The datasheet's table of the external real DMs: rows by label and split, the exports, the pool."""
+    rows = pd.DataFrame(provenance["rows_by"])
+    table = rows.pivot_table(index="label", columns="split", values="rows", aggfunc="sum", fill_value=0)
+    exports = provenance["exports"]
+    return (
+        f"External real DMs: {provenance['rows']} labelled rows ({len(provenance['test_exports'])} of"
+        f" {sum(exports.values())} exports in test), {provenance['pool_rows']} unread rows of the training exports"
+        f" in the pool; read by the project: {provenance['review']['read']}.\n\n"
+        + table.reset_index().rename_axis(columns=None).to_markdown(index=False)
+        + "\n"
+    )
+
+
 def write_datasheet_block(path: Path, name: str, content: str) -> None:
     """Replace the generated block ``name`` of the datasheet with ``content``."""
     begin, end = datasheet_block(name)

@@ -27,13 +27,15 @@ from sklearn.metrics import (
 )
 
 from boundaryline.decision import decide
+from boundaryline.features import normalise_texts
 from boundaryline.predict import Scorer
 from boundaryline.registry import current_version
 from boundaryline.senders import Event, history_verdict
 from boundaryline.settings import CONCERN_LABELS, LABELS, Settings
 
 CALIBRATION_BINS = 10
-SLICE_COLUMNS = ("channel", "hard", "edge", "kind")
+SLICE_COLUMNS = ("channel", "hard", "edge", "kind", "export")
+STRONGEST_TERMS = 25
 
 
 class Classifier(Protocol):
@@ -167,7 +169,7 @@ def gate(candidate: Mapping[str, Any], in_service: Mapping[str, Any], settings: 
         rise = new["professional_flag_rate"] - old["professional_flag_rate"]
         if name.startswith("real") and rise > settings.gate_real_flag_tolerance:
             reasons.append(
-                f"{name}: flags {new['professional_flag_rate']:.1%} of real professional mail vs"
+                f"{name}: flags {new['professional_flag_rate']:.1%} of its real professional messages vs"
                 f" {old['professional_flag_rate']:.1%} in service (up {rise:.1%} > tolerance"
                 f" {settings.gate_real_flag_tolerance:.1%})"
             )
@@ -239,6 +241,62 @@ def render_plots(
     return images
 
 
+def strongest_terms(
+    pipeline: Any,
+    references: Mapping[str, Sequence[str]],
+    public: Sequence[str],
+    top: int = STRONGEST_TERMS,
+) -> dict[str, Any]:
+    """For each concern class, its ``top`` word terms by how far they push it above ``professional``, each
+    with its document frequency in every reference set of real professional text: a term that is common there
+    and strongly weighted flags ordinary messages, and is a defect of the training data.
+
+    Only terms found in ``public`` text (the corpus and the public real mail) are named: a term learned from the
+    private real DMs alone (a correspondent's name) is counted in ``private_above``, never written out."""
+    word = dict(pipeline.named_steps["tfidf"].transformer_list)["word"]
+    coef = pipeline.named_steps["clf"].coef_
+    classes = [str(c) for c in pipeline.classes_]
+    names = word.get_feature_names_out()
+    counts = {name: word.transform(normalise_texts(texts)) > 0 for name, texts in references.items() if texts}
+    named = np.asarray((word.transform(normalise_texts(public)) > 0).sum(axis=0)).ravel() > 0
+    professional = coef[classes.index("professional"), : len(names)]
+    table: dict[str, Any] = {"terms": {}, "private_above": {}}
+    for label in CONCERN_LABELS:
+        push = coef[classes.index(label), : len(names)] - professional
+        order = np.argsort(-push)
+        shown = [j for j in order if named[j]][:top]
+        table["private_above"][label] = (
+            int((~named[order[: order.tolist().index(shown[-1]) + 1]]).sum()) if shown else 0
+        )
+        table["terms"][label] = [
+            {"term": str(names[j]), "push": float(push[j])}
+            | {f"df {name}": float(matrix[:, j].mean()) for name, matrix in counts.items()}
+            for j in shown
+        ]
+    return table
+
+
+def trade_off_table(selection: Mapping[str, Any]) -> str:
+    """The thresholds' trade-off curve as a Markdown table: the pairs on its front (none flags fewer real
+    professional DMs with more concern recall) and the chosen one, marked."""
+    curve = pd.DataFrame(selection["curve"])
+    curve["pestering"] = [t["pestering"] for t in curve["thresholds"]]
+    curve["proposition"] = [t["inappropriate_proposition"] for t in curve["thresholds"]]
+    curve["real_opener_recall"] = [
+        f.get("real-mail inappropriate_proposition") for f in curve.get("floor", [{}] * len(curve))
+    ]
+    curve = curve.sort_values(["real_dm_flag_rate", "concern_recall"], ascending=[True, False])
+    chosen = selection.get("thresholds") or {}
+    is_chosen = pd.Series([t == chosen for t in curve["thresholds"]], index=curve.index)
+    front = curve[(curve["concern_recall"] > curve["concern_recall"].cummax().shift(fill_value=-1.0)) | is_chosen]
+    front = front.assign(chosen=is_chosen[front.index])
+    columns = [
+        "pestering", "proposition", "real_dm_flag_rate", "real_dm_concern_recall", "professional_flag_rate",
+        "concern_recall", "real_opener_recall", "macro_f1", "chosen",
+    ]  # fmt: skip
+    return str(front[columns].to_markdown(index=False, floatfmt=".3f"))
+
+
 def format_report(evaluation: Mapping[str, Any]) -> str:
     """A Markdown summary of an evaluation: the model beside the baselines on every set, then per-class detail."""
     lines = ["# Evaluation", "", f"Model {evaluation['version']}, created {evaluation['created']}.", ""]
@@ -273,6 +331,32 @@ def format_report(evaluation: Mapping[str, Any]) -> str:
         for column, values in metrics["slices"].items():
             shown = "; ".join(f"{k} {v['accuracy']:.2f} (n={v['n']})" for k, v in values.items())
             lines += [f"Accuracy by {column}: {shown}", ""]
+    selection = evaluation.get("threshold_selection")
+    if selection and selection.get("curve"):
+        lines += [
+            "## Thresholds: the trade-off",
+            "",
+            f"Out-of-fold predictions on the training rows ({selection['cv']}); rule: {selection['rule']}; caps:"
+            f" {selection['target_professional_flag_rate']} of professional messages,"
+            f" {selection.get('target_real_dm_flag_rate')} of real professional DMs, recall floor"
+            f" {selection.get('min_concern_recall')} per concern class. The front of the curve"
+            " (no pair flags fewer real professional DMs and finds more concerns), and the chosen pair:",
+            "",
+            trade_off_table(selection),
+            "",
+        ]
+    terms = evaluation.get("terms") or {}
+    for label, rows in terms.get("terms", {}).items():
+        lines += [
+            f"## Strongest terms for {label}",
+            "",
+            "Push: the term's weight for the class less its weight for professional. df: the share of real"
+            " professional messages holding the term. Terms learned from the private real DMs alone are not named"
+            f" ({terms['private_above'][label]} of them rank among these).",
+            "",
+            pd.DataFrame(rows).to_markdown(index=False, floatfmt=".3f"),
+            "",
+        ]
     return "\n".join(lines)
 
 
@@ -288,10 +372,19 @@ def training_data_line(provenance: Mapping[str, Any] | None) -> str:
     rows = pd.DataFrame(external["rows_by"])
     by_kind = rows[rows["split"] == "train"].groupby("kind")["rows"].sum()
     files = ", ".join(f"`{path}` (sha256 {digest[:12]}…)" for path, digest in external["files"].items())
-    return (
-        line + " and real mail from " + files + ": "
+    line += (
+        " and real mail from " + files + ": "
         + ", ".join(f"{n} {kind}" for kind, n in by_kind.items()) + " training rows"
     )  # fmt: skip
+    dms = provenance.get("real_dm")
+    if not dms:
+        return line + "; no real DMs (data/external/real-dm was not there), so no real-DM set."
+    train_rows = sum(r["rows"] for r in dms["rows_by"] if r["split"] == "train")
+    return (
+        f"{line}; and real DMs from {', '.join(f'`{path}`' for path in dms['files'])}: {train_rows} labelled"
+        f" training rows of {dms['exports'].get('train', 0)} exports and {dms['pool_rows']} unread ones; the"
+        f" exports {', '.join(dms['test_exports'])} are the real-DM test set"
+    )
 
 
 def evaluate_threads(

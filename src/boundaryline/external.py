@@ -1,5 +1,11 @@
 """Third-party data: real messages from public sources, read from ``data/external/`` and never committed.
 
+Real direct messages: ``make train`` links ``../shared/real-dm`` (LinkedIn messages of real people, from
+public data exports, read and labelled one by one) into ``data/external/real-dm``. They are split by *export*
+(a whole person's inbox on one side), so the real-DM test split holds people and voices the model never saw.
+The unlabelled messages of the training exports join as a low-weight "mostly professional" signal; the
+project's reading of some of them lives in ``data/real_dm_review.csv`` (ids, labels, reasons; never text).
+
 ``make train`` links ``../shared/real-mail`` (messages written by real people: Enron inbox mail, public
 mailing lists, dating-app pick-up lines) into the git-ignored ``data/external/real-mail``. Its labels were
 suggested by source; the project's review of them lives in ``data/real_mail_review.csv`` (ids and
@@ -18,7 +24,7 @@ from typing import Any
 
 import pandas as pd
 
-from boundaryline.data import CORPUS_COLUMNS, LABELS, near_duplicate_pairs
+from boundaryline.data import CORPUS_COLUMNS, LABELS, near_duplicate_pairs, text_key
 from boundaryline.files import sha256_file
 from boundaryline.inbox import Message, read_maildir
 from boundaryline.inbox.cleanup import plain_text
@@ -56,11 +62,14 @@ class RealMail:
 
 def link_real_mail(settings: Settings) -> Path | None:
     """``data/external/real-mail``, linked to the shared folder when that exists; None when neither does."""
-    target = settings.real_mail_dir
-    if (target / REAL_MAIL_FILE).is_file():
+    return _link(settings.real_mail_dir, settings.real_mail_source, REAL_MAIL_FILE)
+
+
+def _link(target: Path, source: Path, required: str) -> Path | None:
+    """``target``, linked to ``source`` when ``target`` lacks ``required`` and ``source`` has it; else None."""
+    if (target / required).is_file():
         return target
-    source = settings.real_mail_source
-    if not (source / REAL_MAIL_FILE).is_file():
+    if not (source / required).is_file():
         return None
     target.parent.mkdir(parents=True, exist_ok=True)
     if target.is_symlink():
@@ -100,14 +109,20 @@ def split_groups(frame: pd.DataFrame) -> dict[str, str]:
     return sides
 
 
-def read_review(path: Path) -> pd.DataFrame:
-    """The project's decisions on suggested labels (``relabel`` to another label, or ``drop``), by id."""
+def _review_table(path: Path, columns: tuple[str, ...]) -> pd.DataFrame:
+    """A review file (ids and decisions, never text) with ``columns``; an empty one when there is none."""
     if not path.exists():
-        return pd.DataFrame(columns=REVIEW_COLUMNS)
+        return pd.DataFrame(columns=columns)
     review = pd.read_csv(path, dtype=str, keep_default_na=False)
-    missing = [c for c in REVIEW_COLUMNS if c not in review.columns]
+    missing = [c for c in columns if c not in review.columns]
     if missing:
         raise ValueError(f"{path}: missing column(s) {', '.join(missing)}")
+    return review
+
+
+def read_review(path: Path) -> pd.DataFrame:
+    """The project's decisions on suggested labels (``relabel`` to another label, or ``drop``), by id."""
+    review = _review_table(path, REVIEW_COLUMNS)
     for line, row in enumerate(review.itertuples(index=False), start=2):
         if row.decision not in ("relabel", "drop"):
             raise ValueError(f"{path}: line {line}: decision must be relabel or drop, got {row.decision!r}")
@@ -188,3 +203,106 @@ def read_real_maildir(settings: Settings) -> pd.DataFrame | None:
             "kind": "maildir",
         }
     )
+
+
+REAL_DM_FILE = "messages.csv"
+REAL_DM_POOL_FILE = "unlabelled.csv.gz"
+REAL_DM_COLUMNS = ("id", "text", "label", "hard", "direction", "conversation", "repo")
+REAL_DM_REVIEW_COLUMNS = ("id", "label", "hard", "reason")
+
+
+@dataclass
+class RealDMs:
+    """Labelled real direct messages (corpus columns plus ``kind`` and ``export``), split by export; the
+    unlabelled pool of the training exports (``pool``, labelled ``professional`` by assumption); provenance."""
+
+    frame: pd.DataFrame
+    pool: pd.DataFrame
+    files: dict[str, str]
+    review: dict[str, Any] = field(default_factory=dict)
+
+    def split(self, name: str) -> pd.DataFrame:
+        return self.frame[self.frame["split"] == name].reset_index(drop=True)
+
+    def provenance(self) -> dict[str, Any]:
+        counts = self.frame.groupby(["label", "split"]).size()
+        exports = self.frame.groupby("split")["export"].nunique()
+        return {
+            "files": self.files,
+            "rows": len(self.frame),
+            "rows_by": [{"label": lbl, "split": s, "rows": int(n)} for (lbl, s), n in counts.items()],
+            "exports": {str(k): int(v) for k, v in exports.items()},
+            "test_exports": sorted(self.frame.loc[self.frame["split"] == "test", "export"].unique()),
+            "pool_rows": len(self.pool),
+            "review": self.review,
+        }
+
+
+def read_dm_review(path: Path) -> pd.DataFrame:
+    """The project's reading of unlabelled real DMs: a label (or ``unsure``) per id."""
+    review = _review_table(path, REAL_DM_REVIEW_COLUMNS)
+    for line, row in enumerate(review.itertuples(index=False), start=2):
+        if row.label not in (*LABELS, "unsure"):
+            raise ValueError(f"{path}: line {line}: unknown label {row.label!r}")
+    return review
+
+
+def _dm_rows(raw: pd.DataFrame, kind: str) -> pd.DataFrame:
+    """Real DMs in corpus columns (their "[email]" masks are read as addresses by the normalisation);
+    ``unsure`` rows left out."""
+    raw = raw[raw["label"].isin(LABELS)]
+    return pd.DataFrame(
+        {
+            "id": raw["id"],
+            "text": raw["text"].str.strip(),
+            "label": raw["label"],
+            "channel": "linkedin_dm",
+            "scenario": "dm:" + raw["repo"],
+            "hard": raw["hard"].map({"yes": "true"}).fillna("false"),
+            "sender_role": "",
+            "source": f"real-dm:{kind}",
+            "added": "",
+            "kind": kind,
+            "export": raw["repo"],
+        }
+    ).query("text != ''")
+
+
+def load_real_dms(settings: Settings) -> RealDMs | None:
+    """The labelled real DMs split by export, and the training exports' unlabelled pool; None when
+    ``data/external/real-dm`` is not there."""
+    folder = _link(settings.real_dm_dir, settings.real_dm_source, REAL_DM_FILE)
+    if folder is None:
+        return None
+    path, pool_path = folder / REAL_DM_FILE, folder / REAL_DM_POOL_FILE
+    raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+    missing = [c for c in REAL_DM_COLUMNS if c not in raw.columns]
+    if missing:
+        raise ValueError(f"{path}: missing column(s) {', '.join(missing)}")
+    unlabelled = (
+        pd.read_csv(pool_path, dtype=str, keep_default_na=False, encoding="utf-8")
+        if pool_path.is_file()
+        else pd.DataFrame(columns=["id", "text", "repo"])
+    )
+    review = read_dm_review(settings.real_dm_review_path)
+    unknown = sorted(set(review["id"]) - set(unlabelled["id"]))
+    if unknown:
+        raise ValueError(f"{settings.real_dm_review_path}: {len(unknown)} id(s) not in {pool_path}: {unknown[:5]}")
+    read = unlabelled.merge(review[["id", "label", "hard"]], on="id")
+    labelled = pd.concat([_dm_rows(raw, "labelled"), _dm_rows(read, "reviewed")], ignore_index=True)
+    sides = split_groups(labelled.assign(kind="dm", group=labelled["export"]))  # whole exports, as for mail
+    labelled["split"] = labelled["export"].map(sides)
+    # The pool: unread messages of the training exports only (the test exports stay unseen), no copy of a
+    # labelled text.
+    keys = set(labelled["text"].map(text_key))
+    pool = unlabelled[~unlabelled["id"].isin(review["id"]) & (unlabelled["repo"].map(sides) == "train")]
+    pool = _dm_rows(pool.assign(label="professional", hard="no"), "pool")
+    pool = pool[~pool["text"].map(text_key).isin(keys)].drop_duplicates("text").assign(split="train")
+    files = {p.relative_to(settings.root).as_posix(): sha256_file(p) for p in (path, pool_path) if p.is_file()}
+    if settings.real_dm_review_path.exists():
+        files[settings.real_dm_review_path.relative_to(settings.root).as_posix()] = sha256_file(
+            settings.real_dm_review_path
+        )
+    summary = {"read": len(review), "labels": review["label"].value_counts().to_dict()}
+    columns = [*CORPUS_COLUMNS, "kind", "export"]
+    return RealDMs(labelled[columns].reset_index(drop=True), pool[columns].reset_index(drop=True), files, summary)

@@ -12,10 +12,29 @@ from collections.abc import Iterable
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
 from sklearn.pipeline import FeatureUnion
 
+from boundaryline.deobfuscate import STEPS as DEOBFUSCATION_STEPS
+
 # Placeholders are plain words so both the word and the character vectorisers see them.
 URL_TOKEN = " xurl "
 EMAIL_TOKEN = " xemail "
 PHONE_TOKEN = " xphone "
+
+# What anonymised exports put in place of an address, a link or a number ("[email]", "<phone>"): the same
+# placeholder as the real thing, so a masked "[email]" is not the word "email".
+_MASK = re.compile(r"[\[<{](email|e-mail|url|link|phone|number)[\]>}]", re.IGNORECASE)
+MASK_TOKENS = {
+    "email": EMAIL_TOKEN,
+    "e-mail": EMAIL_TOKEN,
+    "url": URL_TOKEN,
+    "link": URL_TOKEN,
+    "phone": PHONE_TOKEN,
+    "number": PHONE_TOKEN,
+}
+
+
+def mask_token(match: re.Match[str]) -> str:
+    return MASK_TOKENS[match.group(1).lower()]
+
 
 _URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
 _EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
@@ -33,7 +52,9 @@ _DIGIT = re.compile(r"\d")
 
 
 def normalise_text(text: str) -> str:
-    r"""Lower-case, unify quotes, replace URLs/e-mail addresses/phone numbers by tokens, fold white space.
+    r"""Lower-case, unify quotes, replace URLs/e-mail addresses/phone numbers (or an anonymiser's masks for them)
+    by tokens, undo disguised words
+    (``deobfuscate``: "s e x y", "s3xy", look-alike letters, ...), fold white space.
 
     Each step is skipped when the text lacks what it needs (a curly quote, an "@", a digit), which cannot
     change the result and halves the time of the common message; white space is folded by ``str.split``,
@@ -41,12 +62,18 @@ def normalise_text(text: str) -> str:
     """
     if any(quote in text for quote in _APOSTROPHES_CHARS):
         text = text.translate(_APOSTROPHES)
+    if "[" in text or "<" in text or "{" in text:
+        text = _MASK.sub(mask_token, text)
     text = _URL.sub(URL_TOKEN, text)
     if "@" in text:
         text = _EMAIL.sub(EMAIL_TOKEN, text)
     if _DIGIT.search(text):
         text = _PHONE.sub(PHONE_TOKEN, text)
-    return " ".join(text.split()).lower()
+    text = " ".join(text.split())  # before the disguises, so that normalising twice changes nothing
+    for step in DEOBFUSCATION_STEPS:
+        if step.may_apply(text):
+            text = " ".join(step.pattern.sub(step.replace, text).split())
+    return text.lower()
 
 
 def normalise_texts(texts: Iterable[str]) -> list[str]:
@@ -65,7 +92,15 @@ _CONTRACTIONS = (
     "needn't mightn't ain't y'all"
 )
 _TXT_SPEAK = "u ur ure r y ya yr im ive id ill youre youll dont cant wont n da dat dis wat wen wud cud shud pls plz thx tho bc cuz 2 4 b4 ok k"
-FUNCTION_WORDS = frozenset(ENGLISH_STOP_WORDS) | frozenset(f"{_CONTRACTIONS} {_TXT_SPEAK}".split())
+# scikit-learn's list also holds content words (its docs say so): those that carry a behaviour stay content
+# words, or "u up?", "are u alone", "call me back" and "I'll show up" would be n-grams of function words alone.
+_CONTENT_IN_SKLEARN_LIST = (
+    "alone up call back show together find move cry fire full interest detail describe found system bill "
+    "computer empty top bottom front side part amount"
+)
+FUNCTION_WORDS = (frozenset(ENGLISH_STOP_WORDS) - frozenset(_CONTENT_IN_SKLEARN_LIST.split())) | frozenset(
+    f"{_CONTRACTIONS} {_TXT_SPEAK}".split()
+)
 
 
 class ContextualTfidfVectorizer(TfidfVectorizer):

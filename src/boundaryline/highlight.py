@@ -22,18 +22,22 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from boundaryline.features import (
     _APOSTROPHES,
     _EMAIL,
+    _MASK,
     _PHONE,
     _SPACE,
     _URL,
+    DEOBFUSCATION_STEPS,
     EMAIL_TOKEN,
     PHONE_TOKEN,
     TOKEN_PATTERN,
     URL_TOKEN,
+    mask_token,
 )
 from boundaryline.predict import _EDGE_PUNCTUATION, Scorer
 
@@ -63,11 +67,16 @@ def normalise_with_origins(text: str) -> tuple[str, list[Span]]:
     """``features.normalise_text(text)`` and, for each of its characters, the original span it came from."""
     current = text.translate(_APOSTROPHES)  # one character for one: the spans stay as they are
     origins: list[Span] = [(i, i + 1) for i in range(len(text))]
-    for pattern, token in ((_URL, URL_TOKEN), (_EMAIL, EMAIL_TOKEN), (_PHONE, PHONE_TOKEN), (_SPACE, " ")):
+    current, origins = _substitute(current, origins, _MASK, mask_token)
+    for pattern, token in ((_URL, URL_TOKEN), (_EMAIL, EMAIL_TOKEN), (_PHONE, PHONE_TOKEN)):
         current, origins = _substitute(current, origins, pattern, token)
-    lead = len(current) - len(current.lstrip())
-    end = len(current.rstrip())
-    current, origins = current[lead:end], origins[lead:end]
+    current, origins = _substitute(current, origins, _SPACE, " ")
+    current, origins = _strip(current, origins)
+    for step in DEOBFUSCATION_STEPS:  # a word undone ("s e x y" -> "sexy") spans its whole disguise
+        if step.may_apply(current):
+            current, origins = _substitute(current, origins, step.pattern, step.replace)
+            current, origins = _substitute(current, origins, _SPACE, " ")
+            current, origins = _strip(current, origins)
     lowered = current.lower()
     if len(lowered) != len(current):  # a few characters lower-case to two ("İ"): spread their span
         spread = [(char.lower(), span) for char, span in zip(current, origins, strict=True)]
@@ -76,16 +85,30 @@ def normalise_with_origins(text: str) -> tuple[str, list[Span]]:
     return lowered, origins
 
 
-def _substitute(text: str, origins: list[Span], pattern: re.Pattern[str], token: str) -> tuple[str, list[Span]]:
-    """``pattern.sub(token, text)``, each character of a replacement spanning the whole match's origin."""
+def _strip(text: str, origins: list[Span]) -> tuple[str, list[Span]]:
+    """``text.strip()`` with its origins."""
+    lead = len(text) - len(text.lstrip())
+    end = len(text.rstrip())
+    return text[lead:end], origins[lead:end]
+
+
+def _substitute(
+    text: str, origins: list[Span], pattern: re.Pattern[str], token: str | Callable[[re.Match[str]], str]
+) -> tuple[str, list[Span]]:
+    """``pattern.sub(token, text)``, each character of a replacement spanning the whole match's origin (an
+    unchanged match keeps its characters' own)."""
     pieces: list[str] = []
     spans: list[Span] = []
     last = 0
     for match in pattern.finditer(text):
         pieces.append(text[last : match.start()])
         spans += origins[last : match.start()]
-        pieces.append(token)
-        spans += [(origins[match.start()][0], origins[match.end() - 1][1])] * len(token)
+        replacement = token if isinstance(token, str) else token(match)
+        pieces.append(replacement)
+        if replacement == match.group():
+            spans += origins[match.start() : match.end()]
+        elif replacement:
+            spans += [(origins[match.start()][0], origins[match.end() - 1][1])] * len(replacement)
         last = match.end()
     pieces.append(text[last:])
     spans += origins[last:]

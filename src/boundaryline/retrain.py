@@ -209,7 +209,7 @@ def _retrain(
     store = FeedbackStore(settings.feedback_path) if from_feedback else None
     incoming = read_incoming(new, store)
     # New examples must not copy any frozen set: the held-out split, the challenge set, the real-mail tests.
-    frozen = training_data(settings, corpus).sets
+    frozen = training_data(settings, corpus, counterfactuals=False).sets
     checked = check_new_examples(incoming, corpus, frozen, accept_conflicts=accept_conflicts)
     lines = _intake_report(incoming, checked, accept_conflicts)
     looked = ", ".join(

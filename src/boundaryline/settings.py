@@ -47,6 +47,10 @@ class Settings(BaseSettings):
     # `make train` chooses per-class thresholds on out-of-fold predictions: the best macro-F1 among those that
     # flag at most this share of professional messages. None: no choice (arg-max unless thresholds are set).
     threshold_target_flag_rate: float | None = 0.05
+    # ...and at most this share of the real professional DMs among them (out of fold, whole exports held out).
+    threshold_target_dm_flag_rate: float | None = 0.02
+    # ...among the pairs that keep each concern class's out-of-fold recall at this floor (when any does).
+    threshold_min_concern_recall: float = Field(default=0.70, ge=0, le=1)
 
     # Sender history (pestering is a pattern): a request or follow-up is pestering when it is one of at least
     # `pattern_min_unanswered` messages without a reply within `pattern_window_days`, comes after the owner
@@ -65,6 +69,8 @@ class Settings(BaseSettings):
 
     # Third-party real mail shared beside the checkout; linked into data/external/ by `make train`.
     shared_real_mail: Path | None = None  # default: <root>/../shared/real-mail
+    # Third-party real direct messages shared beside the checkout; linked into data/external/ by `make train`.
+    shared_real_dm: Path | None = None  # default: <root>/../shared/real-dm
 
     api_key: SecretStr | None = None
     feedback_db: Path | None = None  # default: <root>/data/feedback/feedback.sqlite3
@@ -73,7 +79,7 @@ class Settings(BaseSettings):
     # Retraining gate: a candidate is promoted only when it is not worse than this.
     gate_macro_f1_tolerance: float = 0.01
     gate_recall_tolerance: float = 0.03
-    # ...and it must not flag more real professional mail (a real-mail set) than the model in service.
+    # ...and it must not flag more real professional messages (on a real set: mail or DMs) than the model in service.
     gate_real_flag_tolerance: float = 0.005
 
     @field_validator("thresholds")
@@ -118,6 +124,18 @@ class Settings(BaseSettings):
     @property
     def real_mail_dir(self) -> Path:
         return self.external_dir / "real-mail"
+
+    @property
+    def real_dm_source(self) -> Path:
+        return self.shared_real_dm or self.root.parent / "shared" / "real-dm"
+
+    @property
+    def real_dm_dir(self) -> Path:
+        return self.external_dir / "real-dm"
+
+    @property
+    def real_dm_review_path(self) -> Path:
+        return self.data_dir / "real_dm_review.csv"
 
     @property
     def real_mail_review_path(self) -> Path:

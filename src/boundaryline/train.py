@@ -18,6 +18,7 @@ from sklearn.model_selection import GridSearchCV, GroupKFold, cross_val_predict
 from sklearn.pipeline import Pipeline
 
 from boundaryline import registry
+from boundaryline.augment import COPY_SUFFIX, with_counterfactuals
 from boundaryline.baselines import baselines as baseline_factories
 from boundaryline.data import (
     corpus_csv,
@@ -38,13 +39,14 @@ from boundaryline.evaluate import (
     headline,
     render_plots,
     set_names,
+    strongest_terms,
     training_data_line,
 )
-from boundaryline.external import load_real_mail, read_real_maildir
+from boundaryline.external import load_real_dms, load_real_mail, read_real_maildir
 from boundaryline.features import word_vectoriser
 from boundaryline.model import build_pipeline
 from boundaryline.processes import worker_pool
-from boundaryline.settings import LABELS, Settings
+from boundaryline.settings import CONCERN_LABELS, LABELS, Settings
 
 log = logging.getLogger(__name__)
 
@@ -55,14 +57,20 @@ CV_FOLDS = 5
 PARAM_GRID: dict[str, list[Any]] = {
     "tfidf__word": [word_vectoriser((1, 2)), word_vectoriser((1, 3))],
     "tfidf__char": ["drop"],
-    "clf__C": [3.0, 10.0, 30.0],
+    "clf__C": [1.0, 3.0],  # the counterfactual copies triple the authored rows: a C of 3 now is ~10 before
 }
-# Weight of a training row by its source (1 when not listed). Pick-up lines are jokey openers to strangers,
-# not a sample of the class: at full weight their ~1,300 short lines taught the model that any short message
-# with unfamiliar words is a proposition (docs/model-selection.md). They stay for their vocabulary.
-SOURCE_WEIGHTS: dict[str, float] = {"real-mail:pickup-line": 0.25}
+# Weight of a training row by its source (1 when not listed). Real DMs are the voice users meet first and
+# few beside the authored rows and their copies: the labelled ones count four times, the unread messages of
+# the training exports twice, as professional (of 479 of them read because a screen or v002 picked them, 7
+# were concerns). The pick-up lines, once down-weighted because they taught that any short odd-worded
+# message is a proposition, count fully again: the intercept and the ordinary DMs now carry the prior against
+# that. Measured in docs/model-selection.md, "Real DMs".
+SOURCE_WEIGHTS: dict[str, float] = {"real-dm:labelled": 4.0, "real-dm:reviewed": 4.0, "real-dm:pool": 2.0}
+# Counterfactual copies (``augment``) of these sources: the authored messages and the labelled real DMs.
+COUNTERFACTUAL_SOURCES = ("authored", "generated", "real-dm:labelled", "real-dm:reviewed")
+COUNTERFACTUAL_COPIES = 2
 # `train --quick` on a project with no model yet: one candidate.
-QUICK_GRID: dict[str, list[Any]] = {"tfidf__word": [word_vectoriser((1, 2))], "tfidf__char": ["drop"], "clf__C": [10.0]}
+QUICK_GRID: dict[str, list[Any]] = {"tfidf__word": [word_vectoriser((1, 2))], "tfidf__char": ["drop"], "clf__C": [3.0]}
 
 
 def describe(value: Any) -> Any:
@@ -87,8 +95,14 @@ class FitResult:
 
 
 def sample_weights(train: pd.DataFrame) -> list[float]:
-    """Each training row's weight, from ``SOURCE_WEIGHTS``."""
-    return [SOURCE_WEIGHTS.get(source, 1.0) for source in train["source"]]
+    """Each training row's weight, from ``SOURCE_WEIGHTS`` (a counterfactual copy weighs as its source)."""
+    return [SOURCE_WEIGHTS.get(source.removesuffix(COPY_SUFFIX), 1.0) for source in train["source"]]
+
+
+def judged(train: pd.DataFrame) -> np.ndarray:
+    """The training rows out-of-fold figures are computed on: no counterfactual copy, no unread pool row."""
+    source = train["source"]
+    return (~source.str.endswith(COPY_SUFFIX) & (source != "real-dm:pool")).to_numpy()
 
 
 def fit_pipeline(
@@ -142,24 +156,28 @@ class TrainingData:
     provenance: dict[str, Any]
 
 
-THRESHOLD_STEPS = [round(0.30 + 0.05 * i, 2) for i in range(12)]  # 0.30 … 0.85
+THRESHOLD_STEPS = [round(0.30 + 0.05 * i, 2) for i in range(14)]  # 0.30 … 0.95
 
 
-def choose_thresholds(
-    pipeline: Pipeline, train: pd.DataFrame, *, target_flag_rate: float, n_jobs: int = -1
-) -> dict[str, Any]:
-    """Per-class thresholds chosen on out-of-fold probabilities (the same grouped folds as the search).
+@dataclass
+class OutOfFold:
+    """Out-of-fold probabilities of the judged training rows (``judged``), with their labels, the real-DM
+    mask and the folds (as positions among the judged rows)."""
 
-    Among the pairs that flag at most ``target_flag_rate`` of the professional training messages, the best
-    out-of-fold macro-F1 is only known to within its standard error over the folds (about 0.01 here), and
-    many pairs lie inside it: taking the single best let two nearly identical corpora pick (0.55, 0.45) and
-    (0.65, 0.40). So, as in the one-standard-error rule, every pair within one standard error of the best
-    is as good as the best, and the most conservative of them wins: the one that flags the fewest
-    professional messages (a false accusation costs the reader more than a miss). Returns the thresholds
-    and the out-of-fold figures with and without them."""
+    proba: np.ndarray
+    labels: list[str]
+    real_dm: np.ndarray
+    real_mail: np.ndarray
+    folds: list[np.ndarray]
+    classes: list[str]
+
+
+def out_of_fold(pipeline: Pipeline, train: pd.DataFrame, *, n_jobs: int = -1) -> OutOfFold:
+    """``cross_val_predict`` with the search's grouped folds; the figures are kept for the judged rows only
+    (a counterfactual copy or an unread pool row is trained on, never judged)."""
     folds = min(CV_FOLDS, train["scenario"].nunique())
-    labels = train["label"].tolist()
     cv = GroupKFold(n_splits=folds)
+    labels = train["label"].tolist()
     with worker_pool():
         proba = cross_val_predict(
             clone(pipeline),
@@ -171,36 +189,150 @@ def choose_thresholds(
             n_jobs=n_jobs,
             params={"clf__sample_weight": sample_weights(train)},
         )
-    classes = [str(c) for c in pipeline.classes_]
-    arg_max = classification_metrics(labels, decide(proba, classes, {}))
-    summary = {k: arg_max[k] for k in ("macro_f1", "professional_flag_rate")}
+    keep = judged(train)
+    position = np.cumsum(keep) - 1
+    held = [position[test[keep[test]]] for _, test in cv.split(labels, labels, train["scenario"])]
+    return OutOfFold(
+        proba=proba[keep],
+        labels=[label for label, k in zip(labels, keep, strict=True) if k],
+        real_dm=train["source"].str.startswith("real-dm").to_numpy()[keep],
+        real_mail=train["source"].str.startswith("real-mail").to_numpy()[keep],
+        folds=held,
+        classes=[str(c) for c in pipeline.classes_],
+    )
+
+
+def dm_flag_rate(oof: OutOfFold, thresholds: Mapping[str, float]) -> float:
+    """The share of real professional DMs flagged out of fold under ``thresholds`` (0 when there are none)."""
+    professional = oof.real_dm & (np.asarray(oof.labels) == "professional")
+    if not professional.any():
+        return 0.0
+    predicted = np.asarray(decide(oof.proba[professional], oof.classes, thresholds))
+    return float(np.isin(predicted, CONCERN_LABELS).mean())
+
+
+def trade_off(oof: OutOfFold) -> list[dict[str, Any]]:
+    """Every threshold pair on the out-of-fold predictions: professional messages flagged (all, real DMs),
+    concern recall (all, real DMs) and macro-F1: the curve the thresholds are chosen on."""
+    rows = []
+    truth = np.asarray(oof.labels)
+    for pestering, proposition in product(THRESHOLD_STEPS, repeat=2):
+        thresholds = {"pestering": pestering, "inappropriate_proposition": proposition}
+        predicted = np.asarray(decide(oof.proba, oof.classes, thresholds))
+        metrics = classification_metrics(truth.tolist(), predicted.tolist())
+        concern = np.isin(truth, CONCERN_LABELS)
+        rows.append(
+            {
+                "thresholds": thresholds,
+                "macro_f1": metrics["macro_f1"],
+                "professional_flag_rate": metrics["professional_flag_rate"],
+                "concern_recall": float((predicted[concern] == truth[concern]).mean()) if concern.any() else 0.0,
+                "real_dm_flag_rate": dm_flag_rate(oof, thresholds),
+                "real_dm_concern_recall": float(
+                    (predicted[concern & oof.real_dm] == truth[concern & oof.real_dm]).mean()
+                )
+                if (concern & oof.real_dm).any()
+                else 0.0,
+                "recall": recalls(metrics),
+                "floor": floor_recalls(truth, predicted, oof.real_mail),
+            }
+        )
+    return rows
+
+
+def floor_recalls(truth: np.ndarray, predicted: np.ndarray, real_mail: np.ndarray) -> dict[str, float]:
+    """The recalls the floor applies to: each concern class's over all judged rows, and the real openers' (the
+    real-mail propositions) on their own, so that the real DMs' few flags are not bought with real mail's."""
+    found = {}
+    for name, rows in (
+        ("pestering", truth == "pestering"),
+        ("inappropriate_proposition", truth == "inappropriate_proposition"),
+        ("real-mail inappropriate_proposition", real_mail & (truth == "inappropriate_proposition")),
+    ):
+        if rows.any():
+            found[name] = float((predicted[rows] == truth[rows]).mean())
+    return found
+
+
+DM_FLAG_BAND = 0.005  # real-DM flag rates this close to the lowest count as the lowest
+
+
+def fewest_dm_flags(rows: list[dict[str, Any]], cap: float, min_recall: float) -> list[dict[str, Any]]:
+    """The pairs that keep every ``floor`` recall (``floor_recalls``) at ``min_recall`` or more (when none does,
+    those that come within half a point of the highest floor), narrowed to those flagging at most ``cap`` of the real professional DMs, or, when none keeps
+    to the cap, to those within half a point of the fewest."""
+
+    def floor(row: dict[str, Any]) -> float:
+        return min(row["floor"].values(), default=1.0)
+
+    kept = [row for row in rows if floor(row) >= min_recall]
+    if not kept:  # none keeps the floor: those that come closest to it
+        highest = max(floor(row) for row in rows)
+        kept = [row for row in rows if floor(row) >= highest - DM_FLAG_BAND]
+    capped = [row for row in kept if row["real_dm_flag_rate"] <= cap]
+    if capped:
+        return capped
+    lowest = min(row["real_dm_flag_rate"] for row in kept)
+    return [row for row in kept if row["real_dm_flag_rate"] <= lowest + DM_FLAG_BAND]
+
+
+def choose_thresholds(
+    pipeline: Pipeline,
+    train: pd.DataFrame,
+    *,
+    target_flag_rate: float,
+    target_dm_flag_rate: float | None = None,
+    min_concern_recall: float = 0.0,
+    n_jobs: int = -1,
+) -> dict[str, Any]:
+    """Per-class thresholds chosen on out-of-fold probabilities (the same grouped folds as the search; real
+    DMs are held out a whole export at a time).
+
+    Allowed: the pairs that flag at most ``target_flag_rate`` of the professional training messages; with real
+    DMs among them (the voice users meet first), of those that keep each concern class's recall, and the real
+    openers', at ``min_concern_recall``, the ones flagging at most ``target_dm_flag_rate`` of the real professional DMs, or
+    the fewest (``fewest_dm_flags``). Among them the best out-of-fold macro-F1 is only
+    known to within its standard error over the folds, and many pairs lie inside it: taking the single best
+    let two nearly identical corpora pick (0.55, 0.45) and (0.65, 0.40). So, as in the one-standard-error
+    rule, every pair within one standard error of the best is as good as the best, and the most conservative
+    of them wins: the one that flags the fewest professional messages (a false accusation costs the reader
+    more than a miss). Returns the thresholds, the out-of-fold figures and the whole trade-off curve."""
+    oof = out_of_fold(pipeline, train, n_jobs=n_jobs)
+    arg_max = classification_metrics(oof.labels, decide(oof.proba, oof.classes, {}))
+    curve = trade_off(oof)
     selection: dict[str, Any] = {
         "thresholds": {},
         "target_professional_flag_rate": target_flag_rate,
-        "cv": f"GroupKFold({folds}) out-of-fold probabilities on the training rows",
-        "rule": "fewest professional flags within one standard error of the best macro-F1",
-        "arg_max": summary | {"recall": recalls(arg_max)},
+        "target_real_dm_flag_rate": target_dm_flag_rate,
+        "min_concern_recall": min_concern_recall,
+        "cv": f"GroupKFold({len(oof.folds)}) out-of-fold probabilities on the training rows (real DMs by export)",
+        "rule": (
+            "the pairs under the caps (with real DMs: of those keeping each concern class's recall and the real"
+            " openers' at the floor,"
+            " the fewest real-DM flags); among them, the fewest professional flags within one standard error of"
+            " the best macro-F1"
+        ),
+        "arg_max": {k: arg_max[k] for k in ("macro_f1", "professional_flag_rate")} | {"recall": recalls(arg_max)},
         "chosen": None,
+        "curve": curve,
     }
-    if arg_max["professional_flag_rate"] <= target_flag_rate:
-        return selection  # the model's own arg-max already keeps to the cap
-    allowed = []
-    for pestering, proposition in product(THRESHOLD_STEPS, repeat=2):
-        thresholds = {"pestering": pestering, "inappropriate_proposition": proposition}
-        metrics = classification_metrics(labels, decide(proba, classes, thresholds))
-        if metrics["professional_flag_rate"] <= target_flag_rate:
-            allowed.append((thresholds, metrics))
+    if arg_max["professional_flag_rate"] <= target_flag_rate and (
+        target_dm_flag_rate is None or dm_flag_rate(oof, {}) <= target_dm_flag_rate
+    ):
+        return selection  # the model's own arg-max already keeps to the caps
+    allowed = [row for row in curve if row["professional_flag_rate"] <= target_flag_rate]
+    if target_dm_flag_rate is not None and oof.real_dm.any() and allowed:
+        allowed = fewest_dm_flags(allowed, target_dm_flag_rate, min_concern_recall)
     if not allowed:
         return selection
-    best_thresholds, best = max(allowed, key=lambda pair: pair[1]["macro_f1"])
-    tolerance = fold_standard_error(
-        proba, labels, classes, best_thresholds, cv.split(labels, labels, train["scenario"])
+    best = max(allowed, key=lambda row: row["macro_f1"])
+    tolerance = fold_standard_error(oof.proba, oof.labels, oof.classes, best["thresholds"], oof.folds)
+    candidates = [row for row in allowed if row["macro_f1"] >= best["macro_f1"] - tolerance]
+    chosen = min(
+        candidates, key=lambda row: (row["real_dm_flag_rate"], row["professional_flag_rate"], -row["macro_f1"])
     )
-    candidates = [pair for pair in allowed if pair[1]["macro_f1"] >= best["macro_f1"] - tolerance]
-    thresholds, chosen = min(candidates, key=lambda pair: (pair[1]["professional_flag_rate"], -pair[1]["macro_f1"]))
-    selection["thresholds"] = thresholds
-    selection["chosen"] = {k: chosen[k] for k in ("macro_f1", "professional_flag_rate")} | {
-        "recall": recalls(chosen),
+    selection["thresholds"] = chosen["thresholds"]
+    selection["chosen"] = {k: v for k, v in chosen.items() if k != "thresholds"} | {
         "best_macro_f1": best["macro_f1"],
         "standard_error": tolerance,
         "candidates": len(candidates),
@@ -217,20 +349,24 @@ def fold_standard_error(
     labels: Sequence[str],
     classes: Sequence[str],
     thresholds: Mapping[str, float],
-    splits: Iterable[tuple[np.ndarray, np.ndarray]],
+    folds: Iterable[np.ndarray],
 ) -> float:
-    """Standard error of macro-F1 over the folds' held-out parts, under ``thresholds``."""
+    """Standard error of macro-F1 over the folds' held-out parts (positions in ``proba``), under ``thresholds``."""
     truth = np.asarray(labels)
     scores = [
         classification_metrics(truth[held].tolist(), decide(proba[held], classes, thresholds))["macro_f1"]
-        for _, held in splits
+        for held in folds
     ]
     return float(np.std(scores, ddof=1) / np.sqrt(len(scores))) if len(scores) > 1 else 0.0
 
 
-def training_data(settings: Settings, corpus: pd.DataFrame | None = None) -> TrainingData:
-    """The authored corpus (validated) and, when ``data/external/real-mail`` is there, the real messages:
-    their training split joins the authored one, their test split and the raw Maildir become frozen sets."""
+def training_data(
+    settings: Settings, corpus: pd.DataFrame | None = None, *, counterfactuals: bool = True
+) -> TrainingData:
+    """The authored corpus (validated) and, when ``data/external/`` holds them, the real mail and DMs: their
+    training splits (and the DMs' unread pool) join the authored one, their test splits and the raw Maildir
+    become frozen sets. The counterfactual copies (``augment``) join the training rows unless
+    ``counterfactuals`` is false (a caller that wants only the frozen sets saves their half-minute)."""
     corpus = load_corpus(settings) if corpus is None else corpus
     challenge = load_challenge(settings)
     provenance = validated(corpus, challenge)
@@ -244,6 +380,19 @@ def training_data(settings: Settings, corpus: pd.DataFrame | None = None) -> Tra
         maildir = read_real_maildir(settings)
         if maildir is not None:
             sets["real_maildir"] = maildir
+    dms = load_real_dms(settings)
+    provenance["real_dm"] = dms.provenance() if dms is not None else None
+    if dms is not None:
+        train = pd.concat([train, dms.split("train"), dms.pool], ignore_index=True)
+        sets["real_dm_test"] = dms.split("test")
+    if counterfactuals:
+        train = with_counterfactuals(
+            train,
+            seed=settings.seed,
+            sources=COUNTERFACTUAL_SOURCES,
+            copies=COUNTERFACTUAL_COPIES,
+            weights=SOURCE_WEIGHTS,
+        )
     return TrainingData(corpus, train, sets, provenance)
 
 
@@ -259,6 +408,8 @@ def evaluate_model(
     metrics, probabilities = evaluate(pipeline, sets, thresholds)
     evaluation: dict[str, Any] = {"model": {"thresholds": dict(thresholds), **metrics}, "baselines": {}}
     factories = baseline_factories(seed) if train is not None else {}
+    if train is not None:
+        train = train[judged(train)]  # the baselines learn from the messages themselves, not the copies or pool
     for name, make in factories.items():
         assert train is not None
         try:
@@ -343,14 +494,24 @@ def train_and_save(
     log.info(
         "training on %d messages (%s); grid search with %d-fold grouped CV",
         len(data.train),
-        "authored corpus only: no data/external/real-mail" if external is None else "authored + real mail",
+        " + ".join(
+            ["authored corpus"]
+            + (["real mail"] if external is not None else [])
+            + (["real DMs"] if data.provenance["real_dm"] is not None else [])
+        ),
         CV_FOLDS,
     )
     fit = fit_pipeline(data.train, seed=settings.seed, grid=grid)
     thresholds, selection = dict(settings.thresholds), None
     if not thresholds and settings.threshold_target_flag_rate is not None:
         log.info("choosing thresholds on out-of-fold predictions")
-        selection = choose_thresholds(fit.pipeline, data.train, target_flag_rate=settings.threshold_target_flag_rate)
+        selection = choose_thresholds(
+            fit.pipeline,
+            data.train,
+            target_flag_rate=settings.threshold_target_flag_rate,
+            target_dm_flag_rate=settings.threshold_target_dm_flag_rate,
+            min_concern_recall=settings.threshold_min_concern_recall,
+        )
         thresholds = selection["thresholds"]
     log.info("evaluating on %s", ", ".join(f"{name} ({len(frame)})" for name, frame in data.sets.items()))
     evaluation, plots = evaluate_model(
@@ -359,9 +520,41 @@ def train_and_save(
     threads = load_threads(settings)
     if threads:
         evaluation["threads"] = evaluate_threads(fit.pipeline, threads, thresholds, settings)
+    evaluation["threshold_selection"] = selection
+    evaluation["terms"] = strongest_terms(fit.pipeline, real_professional_texts(data), public_texts(data))
     return save_version(
-        settings, fit, evaluation, plots, data.provenance, {"threshold_selection": selection}, corpus=data.corpus
+        settings,
+        fit,
+        evaluation,
+        plots,
+        data.provenance,
+        # the whole trade-off curve is in evaluation.json; the manifest keeps what was chosen and why
+        {"threshold_selection": {k: v for k, v in selection.items() if k != "curve"} if selection else None},
+        corpus=data.corpus,
     )
+
+
+def real_professional_texts(data: TrainingData) -> dict[str, list[str]]:
+    """Real professional text by kind, training and frozen rows alike: what a strongly weighted term must be
+    rare in."""
+    rows = pd.concat([data.train[judged(data.train)], *data.sets.values()], ignore_index=True)
+    rows = rows[rows["label"] == "professional"]
+    source = rows["source"].fillna("")
+    return {
+        "real mail": rows.loc[source.str.startswith("real-mail") | (rows.get("kind") == "maildir"), "text"].tolist(),
+        "real DMs": pd.concat(
+            [
+                rows.loc[source.str.startswith("real-dm"), "text"],
+                data.train.loc[data.train["source"] == "real-dm:pool", "text"],
+            ]
+        ).tolist(),
+    }
+
+
+def public_texts(data: TrainingData) -> list[str]:
+    """The training text a report may quote terms of: the authored corpus and the public real mail."""
+    source = data.train["source"].fillna("")
+    return data.train.loc[~source.str.startswith("real-dm"), "text"].tolist()
 
 
 def save_version(

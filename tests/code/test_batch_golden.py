@@ -1,5 +1,6 @@
 """The results files and summaries of ``score_inbox``, byte for byte, as they were before the batch path
-was made faster (``tests/fixtures/golden/``, written by the code of commit 8abf7cf with the tiny model)."""
+was made faster (``tests/fixtures/golden/``, written by the code of commit 8abf7cf with the tiny model; the
+scores written again, and only they changed, when the model gained an intercept and counterfactual copies)."""
 
 import io
 import shutil

@@ -7,6 +7,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 
 from boundaryline import features
 from boundaryline.data import load_challenge, load_corpus
+from boundaryline.deobfuscate import STEPS as DEOBFUSCATION_STEPS
 from boundaryline.features import normalise_text, normalise_texts
 from boundaryline.settings import Settings
 
@@ -18,6 +19,7 @@ from boundaryline.settings import Settings
         ("See https://example.com/a?b=1 now", "see xurl now"),
         ("mail me at Jo.Doe+x@example.co.uk!", "mail me at xemail !"),
         ("call +1 (555) 123-4567 tonight", "call xphone tonight"),
+        ("Email is [email], CV at [URL] or <phone>", "email is xemail , cv at xurl or xphone"),
         ("it\u2019s \u201cfine\u201d", 'it\'s "fine"'),
         ("meeting at 10:30 on 12/3", "meeting at 10:30 on 12/3"),  # short numbers are not phones
         ("", ""),
@@ -32,12 +34,16 @@ def test_normalise_texts_accepts_any_iterable_and_non_strings() -> None:
 
 
 def _reference_normalise(text: str) -> str:
-    """``normalise_text`` as first written (every step on every text), which the trained models saw."""
+    """``normalise_text`` written plainly (every step on every text)."""
     text = text.translate(features._APOSTROPHES)
+    text = features._MASK.sub(features.mask_token, text)
     text = features._URL.sub(features.URL_TOKEN, text)
     text = features._EMAIL.sub(features.EMAIL_TOKEN, text)
     text = features._PHONE.sub(features.PHONE_TOKEN, text)
-    return re.sub(r"\s+", " ", text).strip().lower()
+    text = re.sub(r"\s+", " ", text).strip()
+    for step in DEOBFUSCATION_STEPS:  # every step on every text, whatever its cheap test says
+        text = re.sub(r"\s+", " ", step.pattern.sub(step.replace, text)).strip()
+    return text.lower()
 
 
 ODD = [
@@ -77,3 +83,42 @@ def test_contextual_ngrams_are_sklearns_less_those_of_function_words_alone(
     reference = TfidfVectorizer._word_ngrams(vectoriser, tokens)
     expected = [gram for gram in reference if not features.FUNCTION_WORDS.issuperset(gram.split(" "))]
     assert vectoriser._word_ngrams(tokens) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("you look s e x y", "you look sexy"),
+        ("S.E.X.Y pics", "sexy pics"),
+        ("send n-u-d-e-s", "send nudes"),
+        ("s e x y  b a b e", "sexy babe"),  # two spaced words in a row
+        ("s\u200be\u200bx\u200by", "sexy"),  # zero-width joins
+        ("u r s3xy and h0t, $exy l0v3", "u r sexy and hot, sexy love"),
+        ("ѕеху", "sexy"),  # Cyrillic look-alikes, the whole word
+        ("рrеtty girl", "pretty girl"),  # Cyrillic mixed into a Latin word
+        ("𝐬𝐞𝐱𝐲 ｓｅｘｙ", "sexy sexy"),  # mathematical and fullwidth letters
+        ("sooo sexxxyyy, pleeease", "so sexy, please"),
+        ("heyyyy babyyy", "hey baby"),
+    ],
+)
+def test_disguised_words_are_undone(raw: str, expected: str) -> None:
+    assert normalise_text(raw) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "meet at 4pm on the 1st, budget 10k",
+        "covid19 b2b mp3 q4 @maria",
+        "u r a star",  # single letters that are words in chat
+        "e.g. i.e. a.m.",
+        "xxx zzz",
+        "tudo bem? olá, é você? obrigada!",
+        "привет, как дела",  # real Russian has letters with no Latin look-alike
+        "καλημέρα",
+        "नमस्ते सर",
+        "good morning 😊 👩\u200d💻",  # a zero-width joiner inside an emoji sequence only splits it
+    ],
+)
+def test_ordinary_text_is_left_as_written(text: str) -> None:
+    assert normalise_text(text) == text.replace("\u200d", "")

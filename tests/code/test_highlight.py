@@ -14,6 +14,8 @@ MESSAGES = [
     "Hi Ana — could we move Thursday's sync to 3pm? Thanks, Gus 😉",
     "  İstanbul   was GREAT; e-mail me at ana@example.com!!!  ",
     "ok",
+    "u look s e x y  b a b e, send p.i.c.s 😘",  # disguised words: one word spans its whole disguise
+    "ѕеху h0t sooo pleeease \u200bx\u200by\u200bz",
 ]
 
 

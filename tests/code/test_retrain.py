@@ -17,6 +17,7 @@ from boundaryline import registry
 from boundaryline import retrain as retrain_module
 from boundaryline.cli import main as cli
 from boundaryline.data import load_challenge, load_corpus
+from boundaryline.evaluate import classification_metrics, gate
 from boundaryline.feedback import FeedbackStore
 from boundaryline.retrain import retrain
 from boundaryline.settings import LABELS, Settings
@@ -450,3 +451,16 @@ def test_without_external_data_the_project_trains_and_says_so(tiny_trained: Sett
     manifest = registry.read_manifest(tiny_trained.models_dir, str(version))
     assert not manifest["corpus"].get("external")
     assert not {name for name in manifest["metrics"] if name.startswith("real")}
+
+
+@pytest.mark.parametrize("real_set", ["real_test", "real_dm_test"])
+def test_the_gate_refuses_a_candidate_flagging_more_real_professional_messages(real_set: str) -> None:
+    """On a real set (mail or DMs), half a point more of the professional messages flagged is a refusal, even
+    when macro-F1 and every recall hold; on an authored set the same rise is not."""
+    truth = ["professional"] * 200 + ["pestering"] * 20 + ["inappropriate_proposition"] * 20
+    concerns = truth[200:]
+    in_service = classification_metrics(truth, ["professional"] * 200 + concerns)
+    candidate = classification_metrics(truth, ["pestering"] * 2 + ["professional"] * 198 + concerns)
+    settings = Settings(gate_macro_f1_tolerance=1.0, gate_recall_tolerance=1.0)
+    reasons = gate({real_set: candidate, "test": candidate}, {real_set: in_service, "test": in_service}, settings)
+    assert len(reasons) == 1 and reasons[0].startswith(f"{real_set}: flags 1.0% of its real professional messages")

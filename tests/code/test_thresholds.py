@@ -73,3 +73,32 @@ def test_no_thresholds_when_the_arg_max_keeps_to_the_cap(landscape: tuple[pd.Dat
     pipeline = SimpleNamespace(classes_=np.array(LABELS))
     selection = train_module.choose_thresholds(pipeline, train, target_flag_rate=1.0)  # type: ignore[arg-type]
     assert selection["thresholds"] == {} and selection["chosen"] is None
+
+
+def _row(dm_flags: float, pestering: float, proposition: float) -> dict[str, Any]:
+    return {"real_dm_flag_rate": dm_flags, "floor": {"pestering": pestering, "inappropriate_proposition": proposition}}
+
+
+def test_real_dms_choose_the_fewest_flags_that_keep_the_recall_floor() -> None:
+    rows = [_row(0.01, 0.5, 0.9), _row(0.03, 0.75, 0.8), _row(0.05, 0.9, 0.9), _row(0.032, 0.7, 0.7)]
+    # under the cap, nothing keeps the floor but the ones above it: the fewest real-DM flags among those, within
+    # half a point
+    assert train_module.fewest_dm_flags(rows, cap=0.02, min_recall=0.7) == [rows[1], rows[3]]
+    # a cap that some pair keeping the floor meets
+    assert train_module.fewest_dm_flags(rows, cap=0.04, min_recall=0.7) == [rows[1], rows[3]]
+    # no pair keeps the floor: those closest to it, and of them the fewest flags
+    assert train_module.fewest_dm_flags(rows, cap=0.02, min_recall=0.95) == [rows[2]]
+
+
+def test_the_floor_holds_each_concern_class_and_the_real_openers() -> None:
+    truth = np.array(
+        ["professional", "pestering", "pestering", "inappropriate_proposition", "inappropriate_proposition"]
+    )
+    predicted = np.array(["professional", "pestering", "professional", "inappropriate_proposition", "professional"])
+    real_mail = np.array([False, False, False, False, True])
+    assert train_module.floor_recalls(truth, predicted, real_mail) == {
+        "pestering": 0.5,
+        "inappropriate_proposition": 0.5,
+        "real-mail inappropriate_proposition": 0.0,
+    }
+    assert "real-mail inappropriate_proposition" not in train_module.floor_recalls(truth, predicted, ~real_mail & False)

@@ -12,11 +12,15 @@ from boundaryline.data import (
     external_counts,
     load_challenge,
     load_corpus,
+    near_duplicate_pairs,
+    real_dm_counts,
+    text_key,
     validate_challenge,
     validate_corpus,
 )
-from boundaryline.external import load_real_mail
+from boundaryline.external import load_real_dms, load_real_mail
 from boundaryline.settings import LABELS, Settings
+from tests.model import checklist_cases
 
 
 @pytest.fixture(scope="module")
@@ -100,6 +104,30 @@ def test_datasheet_names_the_external_data(project_settings: Settings) -> None:
     )
 
 
+def test_datasheet_names_the_real_dms(project_settings: Settings) -> None:
+    dms = load_real_dms(project_settings)
+    if dms is None:
+        pytest.skip("no ../shared/real-dm on this machine")
+    sheet = (project_settings.data_dir / "README.md").read_text(encoding="utf-8")
+    begin, end = datasheet_block("real_dm")
+    block = sheet.split(begin, 1)[1].split(end, 1)[0]
+    assert block.strip() == real_dm_counts(dms.provenance()).strip(), (
+        "run `boundaryline validate-data --write-datasheet`"
+    )
+
+
+def test_real_dms_are_split_by_export(project_settings: Settings) -> None:
+    """A whole export on one side; the pool holds only training exports and no copy of a labelled text."""
+    dms = load_real_dms(project_settings)
+    if dms is None:
+        pytest.skip("no ../shared/real-dm on this machine")
+    sides = dms.frame.groupby("export")["split"].nunique()
+    assert (sides == 1).all()
+    test_exports = set(dms.split("test")["export"])
+    assert test_exports and not test_exports & set(dms.pool["export"])
+    assert not set(dms.pool["text"].map(text_key)) & set(dms.frame["text"].map(text_key))
+
+
 def test_labelling_guide_defines_every_label(project_settings: Settings) -> None:
     guide = (project_settings.data_dir / "LABELLING.md").read_text(encoding="utf-8")
     for label in LABELS:
@@ -112,3 +140,21 @@ def test_validate_data_command_reports_counts(capsys: pytest.CaptureFixture[str]
     out = capsys.readouterr().out
     for needle in ("by label:", "by channel:", "by source:", "by split:", "near-duplicates"):
         assert needle in out
+
+
+def test_no_training_text_copies_a_behaviour_case(corpus: pd.DataFrame) -> None:
+    """The CheckList cases judge the model only if it never saw them: no corpus row is the same message or a
+    near-copy of one (a case of one to three words, "Hello" or "ok", is every inbox's, and may coincide)."""
+    cases = [
+        *checklist_cases.BLAND,
+        *checklist_cases.PESTERING_CLEAR,
+        *checklist_cases.PROPOSITION_CLEAR,
+        *(text for _, text in checklist_cases.INVARIANCE_BASES),
+        *checklist_cases.DIRECTION_BASES,
+    ]
+    cases = [text for text in cases if len(text.split()) >= 4]
+    keys = set(corpus["text"].map(text_key))
+    assert not [text for text in cases if text_key(text) in keys]
+    texts = corpus["text"].tolist() + cases
+    near = [(texts[i], texts[j]) for i, j, _ in near_duplicate_pairs(texts) if i < len(corpus) <= j]
+    assert not near

@@ -102,3 +102,7 @@ def test_manifest_records_what_made_the_model(shipped_scorer: Scorer) -> None:
     if external is not None:  # trained with real mail: the files it read, by hash, and the real-mail sets
         assert all(len(digest) == 64 for digest in external["files"].values())
         assert {"real_test", "real_maildir"} <= set(manifest["metrics"])
+    real_dm = manifest["corpus"].get("real_dm")
+    if real_dm is not None:  # trained with real DMs: their files by hash, the test exports, the real-DM set
+        assert all(len(digest) == 64 for digest in real_dm["files"].values())
+        assert real_dm["test_exports"] and "real_dm_test" in manifest["metrics"]

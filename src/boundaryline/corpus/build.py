@@ -11,6 +11,7 @@ from boundaryline import registry
 from boundaryline.data import (
     CHALLENGE_COLUMNS,
     CORPUS_COLUMNS,
+    load_challenge,
     load_corpus,
     near_duplicate_pairs,
     split_for_scenario,
@@ -46,6 +47,9 @@ def assemble_corpus(settings: Settings, *, date_added: str | None = None) -> tup
     """
     existing = load_corpus(settings) if settings.corpus_path.exists() else pd.DataFrame(columns=CORPUS_COLUMNS)
     added_before = dict(zip(existing["id"], existing["added"], strict=True))
+    if settings.challenge_path.exists():  # the frozen set keeps its dates too
+        frozen = load_challenge(settings)
+        added_before |= dict(zip(frozen["id"], frozen["added"], strict=True))
     stamp = date_added or today()
 
     challenge_rows = [
@@ -58,7 +62,7 @@ def assemble_corpus(settings: Settings, *, date_added: str | None = None) -> tup
             "edge": r["edge"],
             "sender_role": r.get("sender_role", ""),
             "source": "authored:challenge",
-            "added": stamp,
+            "added": added_before.get(stable_id(str(r["text"]), "ch"), stamp),
         }
         for r in _read_raw(settings.raw_dir / "challenge.jsonl", ("text", "label", "channel", "scenario", "edge"))
     ]
