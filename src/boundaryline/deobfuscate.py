@@ -203,11 +203,3 @@ STEPS: tuple[Step, ...] = (
     ),
     Step(re.compile(r"\b\w*([A-Za-z])\1\1\w*\b"), _stretched, _searcher(r"([A-Za-z])\1\1")),
 )
-
-
-def deobfuscate(text: str) -> str:
-    """``text`` with every disguise this module knows undone (the steps in order)."""
-    for step in STEPS:
-        if step.may_apply(text):
-            text = step.pattern.sub(step.replace, text)
-    return text
