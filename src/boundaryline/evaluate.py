@@ -264,10 +264,9 @@ def strongest_terms(
     for label in CONCERN_LABELS:
         push = coef[classes.index(label), : len(names)] - professional
         order = np.argsort(-push)
-        shown = [j for j in order if named[j]][:top]
-        table["private_above"][label] = (
-            int((~named[order[: order.tolist().index(shown[-1]) + 1]]).sum()) if shown else 0
-        )
+        places = np.flatnonzero(named[order])[:top]  # the ranks of the terms that may be named
+        shown = order[places]
+        table["private_above"][label] = int(places[-1] + 1 - len(places)) if len(places) else 0
         table["terms"][label] = [
             {"term": str(names[j]), "push": float(push[j])}
             | {f"df {name}": float(matrix[:, j].mean()) for name, matrix in counts.items()}

@@ -52,9 +52,8 @@ _DIGIT = re.compile(r"\d")
 
 
 def normalise_text(text: str) -> str:
-    r"""Lower-case, unify quotes, replace URLs/e-mail addresses/phone numbers (or an anonymiser's masks for them)
-    by tokens, undo disguised words
-    (``deobfuscate``: "s e x y", "s3xy", look-alike letters, ...), fold white space.
+    r"""Lower-case, unify quotes, replace URLs/e-mail addresses/phone numbers (or an anonymiser's masks for
+    them) by tokens, fold white space, undo disguised words (``deobfuscate``: "s e x y", "s3xy", look-alikes).
 
     Each step is skipped when the text lacks what it needs (a curly quote, an "@", a digit), which cannot
     change the result and halves the time of the common message; white space is folded by ``str.split``,

@@ -70,13 +70,10 @@ def normalise_with_origins(text: str) -> tuple[str, list[Span]]:
     current, origins = _substitute(current, origins, _MASK, mask_token)
     for pattern, token in ((_URL, URL_TOKEN), (_EMAIL, EMAIL_TOKEN), (_PHONE, PHONE_TOKEN)):
         current, origins = _substitute(current, origins, pattern, token)
-    current, origins = _substitute(current, origins, _SPACE, " ")
-    current, origins = _strip(current, origins)
+    current, origins = _fold(current, origins)
     for step in DEOBFUSCATION_STEPS:  # a word undone ("s e x y" -> "sexy") spans its whole disguise
         if step.may_apply(current):
-            current, origins = _substitute(current, origins, step.pattern, step.replace)
-            current, origins = _substitute(current, origins, _SPACE, " ")
-            current, origins = _strip(current, origins)
+            current, origins = _fold(*_substitute(current, origins, step.pattern, step.replace))
     lowered = current.lower()
     if len(lowered) != len(current):  # a few characters lower-case to two ("İ"): spread their span
         spread = [(char.lower(), span) for char, span in zip(current, origins, strict=True)]
@@ -85,8 +82,9 @@ def normalise_with_origins(text: str) -> tuple[str, list[Span]]:
     return lowered, origins
 
 
-def _strip(text: str, origins: list[Span]) -> tuple[str, list[Span]]:
-    """``text.strip()`` with its origins."""
+def _fold(text: str, origins: list[Span]) -> tuple[str, list[Span]]:
+    """``" ".join(text.split())`` with its origins, as ``normalise_text`` folds white space."""
+    text, origins = _substitute(text, origins, _SPACE, " ")
     lead = len(text) - len(text.lstrip())
     end = len(text.rstrip())
     return text[lead:end], origins[lead:end]
