@@ -44,8 +44,8 @@ train-quick: install ## train with the last chosen parameters only (no search, n
 	$(CLI) -v train --quick --no-baselines
 
 # INBOX, OUT and NEW are quoted: Gmail Takeout's file is "All mail Including Spam and Trash.mbox".
-score: model ## score an inbox export: make score INBOX=path [OUT=path] [JOBS=n] [ENGINE=dask [SCHEDULER=tcp://…]]
-	$(CLI) score $(if $(INBOX),"$(INBOX)") $(if $(OUT),--out "$(OUT)") $(if $(JOBS),--jobs $(JOBS)) \
+score: model ## score an inbox export: make score INBOX=path [OUT=path] [OWNER=name] [JOBS=n] [ENGINE=dask [SCHEDULER=tcp://…]]
+	$(CLI) score $(if $(INBOX),"$(INBOX)") $(if $(OUT),--out "$(OUT)") $(if $(OWNER),--owner "$(OWNER)") $(if $(JOBS),--jobs $(JOBS)) \
 		$(if $(ENGINE),--engine $(ENGINE)) $(if $(SCHEDULER),--scheduler $(SCHEDULER))
 
 serve: model ## run the HTTP service on $(HOST):$(PORT) with uvicorn, WORKERS=2 processes (/metrics counts them all)
@@ -73,9 +73,10 @@ bench: model ## benchmarks (batch scoring, service latency, partitioned scaling)
 bench-scaling: model ## partitioned scoring only: --jobs 1 vs 2, Dask 1 vs 2 workers; reports/bench/scaling.json
 	$(BIN)/python -m benchmarks.dask_scaling
 
-study: install ## the model-selection and mail-parser studies behind docs/model-selection.md (~20 min)
+study: install ## the model-selection, mail-parser and history-rule studies behind docs/model-selection.md (~20 min)
 	$(BIN)/python -m benchmarks.mail_parsers
 	$(BIN)/python -m benchmarks.model_selection
+	$(BIN)/python -m benchmarks.history_rule
 
 notebook: install ## run the error-analysis notebook in place
 	$(BIN)/jupyter-execute --inplace notebooks/error-analysis.ipynb

@@ -357,6 +357,9 @@ function toRow(raw) {
     date: String(raw.date ?? ""),
     time: Number.isNaN(when) ? null : when,
     subject: String(raw.subject ?? ""),
+    thread: String(raw.thread ?? ""),
+    direction: String(raw.direction ?? ""),
+    unanswered: Number(raw.unanswered) || 0,
     label: String(raw.label ?? ""),
     flagged,
     p: p[raw.label] ?? 0,
@@ -385,51 +388,57 @@ function addresses(value) {
   return (value.match(/[^\s<>,;"]+@[^\s<>,;"]+/g) || []).map((a) => a.toLowerCase());
 }
 
-// The sender ranking of boundaryline.senders, for a results file opened without its summary.
+// Names exports give to people they do not name: a different person in each conversation (senders.person).
+const PLACEHOLDERS = new Set([
+  "linkedin member", "linkedin user", "unknown", "unknown sender", "anonymous", "deleted user", "former member",
+]);
+const TURN_GAP_MS = 10 * 60 * 1000; // BOUNDARYLINE_PATTERN_TURN_MINUTES' default: closer messages are one turn
+
+function person(value, thread) {
+  const key = address(value);
+  if (!key || PLACEHOLDERS.has(key)) return thread ? `${key || "unknown sender"} (conversation ${thread})` : "";
+  return key;
+}
+
+function people(value, thread) {
+  return addresses(value).map((key) => (PLACEHOLDERS.has(key) ? `${key} (conversation ${thread})` : key));
+}
+
+// The sender ranking of boundaryline.senders.summarise_senders, for a results file opened without its summary:
+// from the rows themselves (their labels, and the unanswered turns the batch scorer counted), as the summary is.
 function rankSenders(rows) {
-  const counts = new Map();
-  for (const r of rows) for (const a of addresses(r.recipients)) counts.set(a, (counts.get(a) || 0) + 1);
-  const owner = [...counts.entries()].sort((a, b) => b[1] - a[1])[0]?.[0] ?? null;
-  const ordered = [...rows].sort((a, b) => (a.time ?? Infinity) - (b.time ?? Infinity));
   const senders = new Map();
-  const runs = new Map();
-  for (const r of ordered) {
-    const who = address(r.sender);
+  for (const r of rows) {
+    if (r.direction === "outgoing") continue;
+    const who = person(r.sender, r.thread);
     if (!who) continue;
-    if (owner && who === owner) {
-      for (const a of addresses(r.recipients)) runs.set(a, 0);
-      continue;
-    }
-    const s = senders.get(who) || { sender: who, messages: 0, labels: {}, longest: 0, gap: null, last: null };
+    const s = senders.get(who) || { sender: who, messages: 0, labels: {}, longest: 0, times: [] };
     s.messages++;
     s.labels[r.label] = (s.labels[r.label] || 0) + 1;
-    const recipients = addresses(r.recipients);
-    if (!owner || recipients.includes(owner) || !recipients.length) {
-      runs.set(who, (runs.get(who) || 0) + 1);
-      s.longest = Math.max(s.longest, runs.get(who));
-    }
-    if (r.time !== null) {
-      if (s.last !== null) s.gap = Math.min(s.gap ?? Infinity, r.time - s.last);
-      s.last = r.time;
-    }
+    s.longest = Math.max(s.longest, r.unanswered);
+    if (r.time !== null) s.times.push(r.time);
     senders.set(who, s);
   }
-  const ranked = [...senders.values()].map((s) => ({
-    sender: s.sender,
-    messages: s.messages,
-    labels: s.labels,
-    concerning: (s.labels.pestering || 0) + (s.labels.inappropriate_proposition || 0),
-    longest_unanswered_run: s.longest,
-    shortest_gap_seconds: s.gap === null ? null : s.gap / 1000,
-  }));
+  const ranked = [...senders.values()].map((s) => {
+    const times = s.times.sort((a, b) => a - b);
+    const gaps = times.slice(1).map((t, i) => t - times[i]).filter((gap) => gap > TURN_GAP_MS);
+    return {
+      sender: s.sender,
+      messages: s.messages,
+      labels: s.labels,
+      concerning: (s.labels.pestering || 0) + (s.labels.inappropriate_proposition || 0),
+      longest_unanswered_run: s.longest,
+      shortest_gap_seconds: gaps.length ? Math.min(...gaps) / 1000 : null,
+    };
+  });
   ranked.sort(
     (a, b) =>
       b.concerning - a.concerning ||
       b.longest_unanswered_run - a.longest_unanswered_run ||
       (a.shortest_gap_seconds ?? Infinity) - (b.shortest_gap_seconds ?? Infinity) ||
-      a.sender.localeCompare(b.sender),
+      (a.sender < b.sender ? -1 : a.sender > b.sender ? 1 : 0),
   );
-  return { owner, ranked };
+  return ranked;
 }
 
 function formatGap(seconds) {
@@ -450,21 +459,20 @@ function marker(x, y, label) {
   return svg("circle", { cx: x, cy: y, r: 3.5, class: "m-professional" });
 }
 
-function timeline(sender, owner, rows, span) {
+function timeline(sender, rows, span) {
   const width = 240;
   const height = 30;
   const pad = 7;
   const x = (t) => pad + ((t - span[0]) / Math.max(1, span[1] - span[0])) * (width - 2 * pad);
-  const mine = rows.filter((r) => address(r.sender) === sender && r.time !== null);
-  const replies = owner
-    ? rows.filter((r) => address(r.sender) === owner && r.time !== null && addresses(r.recipients).includes(sender))
-    : [];
+  const mine = rows.filter((r) => r.direction !== "outgoing" && person(r.sender, r.thread) === sender && r.time !== null);
+  const replies = rows.filter(
+    (r) => r.direction === "outgoing" && r.time !== null && people(r.recipients, r.thread).includes(sender),
+  );
   const events = [...mine.map((r) => ({ r, reply: false })), ...replies.map((r) => ({ r, reply: true }))].sort(
     (a, b) => a.r.time - b.r.time,
   );
   const node = svg("svg", { width, height, viewBox: `0 0 ${width} ${height}`, class: "timeline", role: "img" });
-  let longest = 0;
-  let run = 0;
+  const longest = Math.max(0, ...mine.map((r) => r.unanswered)); // the turns the batch scorer counted
   const title = svg("title");
   node.append(title, svg("line", { x1: pad, x2: width - pad, y1: 13, y2: 13, class: "axis" }));
   let previous = null;
@@ -472,11 +480,8 @@ function timeline(sender, owner, rows, span) {
     if (reply) {
       node.append(svg("line", { x1: x(r.time), x2: x(r.time), y1: 20, y2: 29, class: "reply" }));
       previous = null;
-      run = 0;
       continue;
     }
-    run++;
-    longest = Math.max(longest, run);
     if (previous) {
       node.append(svg("line", { x1: x(previous.time), x2: x(r.time), y1: 13, y2: 13, class: "run" }));
     }
@@ -485,22 +490,37 @@ function timeline(sender, owner, rows, span) {
   for (const r of mine) node.append(marker(x(r.time), 13, r.label));
   const text =
     `${sender}: ${mine.length} dated message(s), ${replies.length} repl${replies.length === 1 ? "y" : "ies"} ` +
-    `from the owner, at most ${longest} in a row without a reply`;
+    `from the owner, at most ${longest} turn(s) in a row without a reply`;
   title.textContent = text;
   node.setAttribute("aria-label", text);
   return node;
 }
 
+// Who the owner is and how that was decided (owner.py), from the summary; without it, what the rows show.
+function ownerLine() {
+  const owner = inbox.summary?.owner;
+  if (owner) {
+    return owner.aliases.length
+      ? `Owner: ${owner.aliases.join(", ")} (${owner.how}).`
+      : `Owner not decided: ${owner.how}. No sender history was applied; name the owner with --owner.`;
+  }
+  const own = inbox.rows.filter((r) => r.direction === "outgoing");
+  const names = [...new Set(own.map((r) => address(r.sender)))].join(", ");
+  return own.length
+    ? `The owner's own messages in this file: ${own.length} (from ${names}). Open the summary for how the owner was decided.`
+    : "No message of the owner's in this file. Open the summary for who the owner is.";
+}
+
 function renderSenders() {
+  $("inbox-owner").textContent = ownerLine();
   const body = document.querySelector("#senders-table tbody");
   body.replaceChildren();
-  const computed = rankSenders(inbox.rows);
-  const ranked = inbox.summary ? inbox.summary.senders_by_concern || [] : computed.ranked;
+  const ranked = inbox.summary ? inbox.summary.senders_by_concern || [] : rankSenders(inbox.rows);
   const times = inbox.rows.map((r) => r.time).filter((t) => t !== null);
   const span = times.length ? [Math.min(...times), Math.max(...times)] : null;
   for (const s of ranked) {
     const cell = el("td");
-    if (span) cell.append(timeline(s.sender, computed.owner, inbox.rows, span));
+    if (span) cell.append(timeline(s.sender, inbox.rows, span));
     else cell.textContent = "no dated messages";
     body.append(
       el(

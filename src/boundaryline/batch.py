@@ -29,19 +29,20 @@ from tqdm import tqdm
 from boundaryline.decision import combine
 from boundaryline.files import write_atomic
 from boundaryline.inbox import BadRecord, Message, SystemNotice, read_inbox
+from boundaryline.owner import Owner, OwnerEvidence, decide_owner
 from boundaryline.partitions import one_export
 from boundaryline.predict import Scorer, load_scorer
 from boundaryline.results import Score
 from boundaryline.senders import (
     AUTOMATED_SENDER,
     PatternTracker,
+    Rule,
     SenderSummary,
     address,
-    addresses,
-    infer_owner,
     is_refusal,
     is_request,
-    pattern_reason,
+    people,
+    person,
     summarise_senders,
     utc,
 )
@@ -53,7 +54,7 @@ ENGINES = ("local", "dask")
 OUTPUT_FORMATS = ("csv", "jsonl")
 TOP_TERMS = 5
 RESULT_COLUMNS = [
-    "id", "sender", "recipients", "date", "subject", "direction", "label", "flagged", "fired", "text_label",
+    "id", "sender", "recipients", "date", "subject", "thread", "direction", "label", "flagged", "fired", "text_label",
     *(f"p_{label}" for label in LABELS), "top_terms", "pattern", "unanswered", "span_days", "after_refusal",
     "channels", "truncated", "quoted_only", "source",
 ]  # fmt: skip
@@ -71,7 +72,8 @@ class BatchSummary:
     scored: int = 0
     skipped: int = 0
     outgoing: int = 0  # the owner's own messages: not labelled, used only for the reply history
-    history_applied: bool = False  # the export holds the owner's messages, so replies (or their absence) show
+    owner: Owner | None = None  # who the owner is and how that was decided (``owner.decide_owner``)
+    history_applied: bool = False  # the owner is known and wrote in the export, so replies (or their absence) show
     thresholds: dict[str, float] = field(default_factory=dict)
     labels: Counter[str] = field(default_factory=Counter)
     skipped_records: list[dict[str, Any]] = field(default_factory=list)
@@ -96,6 +98,7 @@ class BatchSummary:
             "scored": self.scored,
             "skipped": self.skipped,
             "outgoing": self.outgoing,
+            "owner": self.owner.to_dict() if self.owner else None,
             "history_applied": self.history_applied,
             "thresholds": self.thresholds,
             "not_messages": dict(self.not_messages),
@@ -129,6 +132,7 @@ def result_row(message: Message, side: TextSide, verdict: dict[str, Any]) -> dic
         "recipients": message.recipients or "",
         "date": message.date.isoformat() if message.date else "",
         "subject": message.subject or "",
+        "thread": message.thread or "",
         "text_label": side.text_label,
         **dict(zip(PROBABILITY_COLUMNS, side.probabilities, strict=True)),
         "top_terms": side.top_terms,
@@ -147,6 +151,7 @@ def result_tuple(message: Message, side: TextSide, verdict: dict[str, Any]) -> t
         message.recipients or "",
         message.date.isoformat() if message.date else "",
         message.subject or "",
+        message.thread or "",
         verdict["direction"],
         verdict["label"],
         verdict["flagged"],
@@ -169,7 +174,7 @@ class ScoreOptions:
     text_column: str | None = None
     output_format: str | None = None  # csv or jsonl; None: from the --out extension (csv by default)
     jobs: int = 1
-    owner: str | None = None  # the inbox owner's address; None: the most frequent recipient
+    owner: str | Sequence[str] | None = None  # the owner's name or address (several: aliases); None: owner.py
     quiet: bool = False
     explain: str = "flagged"  # which rows get their top terms: flagged, all, none
     chunk_size: int = CHUNK_SIZE
@@ -186,8 +191,13 @@ class ScoreOptions:
             raise ValueError(f"output format must be one of {', '.join(OUTPUT_FORMATS)}, got {self.output_format!r}")
         if self.engine not in ENGINES:
             raise ValueError(f"engine must be one of {', '.join(ENGINES)}, got {self.engine!r}")
-        if self.owner is not None and not address(self.owner):
-            raise ValueError(f"--owner {self.owner!r} holds no address; give the inbox owner's e-mail or name")
+        for name in self.owner_names:
+            if not address(name):
+                raise ValueError(f"--owner {name!r} holds no address; give the inbox owner's e-mail or name")
+
+    @property
+    def owner_names(self) -> tuple[str, ...]:
+        return (self.owner,) if isinstance(self.owner, str) else tuple(self.owner or ())
 
 
 Record = Message | BadRecord | SystemNotice
@@ -337,7 +347,7 @@ def score_inbox(
                 kept.append((replace(message, text=""), score.label, Cues.of(message.text)))
             summary.scored += len(messages)
             progress.update(len(messages))
-        owner, verdicts = owner_and_verdicts(summary, kept, options, settings)
+        _, verdicts = owner_and_verdicts(summary, kept, options, settings)
         writer = _ResultsWriter(out, output_format)
         try:
             write_rows(writer, summary, zip((m for m, _, _ in kept), sides, strict=True), verdicts)
@@ -350,7 +360,7 @@ def score_inbox(
         raise
     finally:
         progress.close()
-    write_summary(summary, rank_senders(kept, verdicts, owner), out, report)
+    write_summary(summary, rank_senders(kept, verdicts, settings), out, report)
     return summary
 
 
@@ -359,9 +369,11 @@ Kept = tuple[Message, str, "Cues"]  # a message without its text, its text's lab
 
 def owner_and_verdicts(
     summary: BatchSummary, kept: list[Kept], options: ScoreOptions, settings: Settings
-) -> tuple[str | None, list[dict[str, Any]]]:
-    """The inbox owner and every message's history verdict (``history_verdicts``), in the order of ``kept``."""
-    owner = address(options.owner) if options.owner else infer_owner(m for m, _, _ in kept)
+) -> tuple[Owner, list[dict[str, Any]]]:
+    """The inbox owner (``owner.decide_owner``, into ``summary``) and every message's history verdict
+    (``history_verdicts``), in the order of ``kept``."""
+    evidence = OwnerEvidence.of(m for m, _, _ in kept)
+    summary.owner = owner = decide_owner(evidence, options.owner_names or settings.owner)
     verdicts, summary.history_applied = history_verdicts(kept, owner, settings)
     return owner, verdicts
 
@@ -384,11 +396,15 @@ def write_rows(
             summary.flagged.append(_flag_entry(message, side, verdict))
 
 
-def rank_senders(kept: list[Kept], verdicts: list[dict[str, Any]], owner: str | None) -> list[SenderSummary]:
-    """The senders ranked by concern (``senders.summarise_senders``) on the combined labels."""
-    # The owner's messages go in too: they are the replies that end a sender's run.
-    rows = [(m, v["label"]) for (m, _, _), v in zip(kept, verdicts, strict=True)]
-    return summarise_senders(rows, owner=owner, concern_labels=CONCERN_LABELS)
+def rank_senders(kept: list[Kept], verdicts: list[dict[str, Any]], settings: Settings) -> list[SenderSummary]:
+    """The senders ranked by concern (``senders.summarise_senders``) from the rows: their combined labels and
+    the unanswered turns the history pass counted."""
+    rows = [
+        (m, v["label"], v.get("unanswered") or 0)
+        for (m, _, _), v in zip(kept, verdicts, strict=True)
+        if v["direction"] != "outgoing"
+    ]
+    return summarise_senders(rows, turn_gap=Rule.of(settings).turn_gap, concern_labels=CONCERN_LABELS)
 
 
 def write_summary(summary: BatchSummary, senders: list[SenderSummary], out: Path, report: TextIO) -> None:
@@ -423,42 +439,38 @@ OUTGOING_VERDICT: dict[str, Any] = {
 }
 
 
-def is_outgoing(message: Message, owner: str | None) -> bool:
-    """Written by the inbox's owner: marked so by the export, or sent from the owner's address."""
-    return message.direction == "outgoing" or (owner is not None and address(message.sender) == owner)
-
-
 def history_verdicts(
-    kept: list[Kept], owner: str | None, settings: Settings, *, applied: bool | None = None
+    kept: list[Kept], owner: Owner, settings: Settings, *, applied: bool | None = None
 ) -> tuple[list[dict[str, Any]], bool]:
     """Each message's direction, pattern and combined label, in the order given; and whether the pattern
     could be applied at all (``applied``, when given, says it for the whole export ``kept`` is part of).
 
-    Messages are followed in time order (undated ones after, in file order). The owner's own messages
-    (``direction`` outgoing, or sent from the owner's address) are not labelled: they end a sender's run of
-    unanswered messages, and a "no" or "not now" among them marks it refused. An export that holds none of
-    the owner's messages cannot show a reply, so there the pattern is reported but changes no label.
+    Messages are followed in time order (undated ones after, in file order). The owner's own messages are not
+    labelled: they end their recipients' runs of unanswered turns, and a "no" or "not now" among them marks
+    the run refused. Without a decided owner no pattern is followed (the owner's messages could not be told
+    from the others'); an export that holds none of the owner's messages cannot show a reply, so there the
+    pattern is reported but changes no label. Mailing-list mail is nobody's run: it was not written to the owner.
     """
-    outgoing = [is_outgoing(m, owner) for m, _, _ in kept]
-    applied = any(outgoing) if applied is None else applied
+    outgoing = [owner.wrote(m) for m, _, _ in kept]
+    applied = owner.decided and any(outgoing) if applied is None else applied
 
     def when(i: int) -> tuple[bool, datetime, int]:  # dated messages in time order, then the rest in file order
         date = kept[i][0].date
         return (date is None, utc(date) if date is not None else datetime.min.replace(tzinfo=UTC), i)
 
     order = sorted(range(len(kept)), key=when)
-    tracker = PatternTracker()
+    tracker = PatternTracker(Rule.of(settings))
     verdicts: list[dict[str, Any]] = [{} for _ in kept]
     for i in order:
         message, text_label, cues = kept[i]
         if outgoing[i]:
-            tracker.owner_wrote(addresses(message.recipients), refused=cues.refusal)
+            tracker.owner_wrote(people(message.recipients, message.thread), refused=cues.refusal)
             verdicts[i] = OUTGOING_VERDICT
             continue
-        sender = address(message.sender)
-        human = sender and not AUTOMATED_SENDER.search(sender)
-        pattern = tracker.received(sender, message.date, message.channel) if human else None
-        reason = pattern_reason(pattern, settings) if pattern is not None else None
+        sender = person(message.sender, message.thread)
+        followed = owner.decided and sender and not message.mailing_list and not AUTOMATED_SENDER.search(sender)
+        pattern = tracker.received(sender, message.date, message.channel) if followed else None
+        reason = pattern.reason if pattern is not None else None
         label, fired = combine(text_label, reason if applied else None, cues.request)
         verdicts[i] = {
             "direction": message.direction or "incoming",
@@ -494,6 +506,30 @@ def _flag_entry(message: Message, side: TextSide, verdict: dict[str, Any]) -> di
     }
 
 
+OWNER_HINT = "name the owner with --owner NAME_OR_ADDRESS (make score OWNER=…, or BOUNDARYLINE_OWNER)"
+
+
+def history_line(summary: BatchSummary) -> str:
+    """Who the owner is, how that was decided, and whether the sender history could be applied."""
+    owner = summary.owner
+    if owner is None or not owner.decided:
+        why = owner.how if owner is not None else "no messages"
+        return (
+            f"Owner not decided: {why}. Sender history not applied (the owner's own messages could not be told from"
+            f" the others'); labels are the text's: {OWNER_HINT}."
+        )
+    who = f"Owner: {', '.join(sorted(owner.aliases))} ({owner.how})."
+    if summary.history_applied:
+        return (
+            f"{who} Sender history applied: the export holds {summary.outgoing} of the owner's own messages (not"
+            " labelled; they show the replies)."
+        )
+    return (
+        f"{who} Sender history not applied: the export holds none of the owner's own messages, so a missing reply"
+        f" cannot be told from one not exported; labels are the text's. If the owner is someone else, {OWNER_HINT}."
+    )
+
+
 def format_summary(summary: BatchSummary, max_rows: int = 15) -> str:
     """The human-readable summary: counts, the senders of concern, the flagged messages."""
     counts = pd.Series({label: summary.labels.get(label, 0) for label in LABELS}, name="messages")
@@ -527,13 +563,7 @@ def format_summary(summary: BatchSummary, max_rows: int = 15) -> str:
         columns=["date", "sender", "subject", "label", "p", "why", "evidence"],
     )
     more = len(summary.flagged) - len(flagged)
-    history = (
-        f"Sender history applied: the export holds {summary.outgoing} of the owner's own messages (not labelled;"
-        " they show the replies)."
-        if summary.history_applied
-        else "Sender history not applied: the export holds none of the owner's own messages, so a missing reply"
-        " cannot be told from one not exported; labels are the text's."
-    )
+    history = history_line(summary)
     thresholds = json.dumps(summary.thresholds) if summary.thresholds else "arg-max"
     lines = [
         f"# Inbox summary: {summary.inbox}",

@@ -336,7 +336,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--scheduler", help="the Dask scheduler's address, e.g. tcp://10.0.0.5:8786 (default: a LocalCluster)"
     )
-    p.add_argument("--owner", help="the inbox owner's address (default: the most frequent recipient)")
+    p.add_argument(
+        "--owner",
+        action="append",
+        metavar="NAME_OR_ADDRESS",
+        help="the inbox owner's address or name as the export writes it; repeat for aliases (default:"
+        " BOUNDARYLINE_OWNER, else decided from the export and said in the summary)",
+    )
     p.add_argument(
         "--explain", choices=["flagged", "all", "none"], default="flagged", help="which rows get their top terms"
     )

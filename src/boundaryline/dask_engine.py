@@ -27,30 +27,16 @@ import importlib.util
 import logging
 import sys
 import uuid
-from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack
 from functools import partial
 from typing import Any
 
-from boundaryline.batch import (
-    OUTGOING_VERDICT,
-    BatchSummary,
-    ScoreOptions,
-    history_verdicts,
-    is_outgoing,
-)
+from boundaryline.batch import OUTGOING_VERDICT, BatchSummary, ScoreOptions, history_verdicts
+from boundaryline.owner import Owner, OwnerEvidence, decide_owner
 from boundaryline.partitions import Partition
 from boundaryline.parts import HISTORY_FIELDS, PartResult, Piece, _kept, finish_piece, part_lines, piece_path
-from boundaryline.senders import (
-    SenderSummary,
-    address,
-    addresses,
-    by_concern,
-    most_received,
-    recipient_counts,
-    summarise_senders,
-)
+from boundaryline.senders import Rule, SenderSummary, by_concern, people, person, summarise_senders
 from boundaryline.settings import CONCERN_LABELS, Settings
 
 HistoryEvent = tuple[str, tuple[int, int, list[Any]]]  # a counterparty, and a message's place and history fields
@@ -121,10 +107,10 @@ class DaskEngine:
         import dask.bag as db
 
         parts = db.from_sequence(results, npartitions=max(1, len(results)))
-        tally = parts.map(_tally).fold(_add_tallies, initial=(Counter(), set(), False))
-        recipients, senders, outgoing = self.client.compute(tally, sync=True)
-        owner = address(options.owner) if options.owner else most_received(recipients)
-        summary.history_applied = applied = outgoing or owner in senders
+        tally = parts.map(_tally).fold(_add_tallies, initial=(OwnerEvidence(), set(), False))
+        evidence, senders, outgoing = self.client.compute(tally, sync=True)
+        summary.owner = owner = decide_owner(evidence, options.owner_names or settings.owner)
+        summary.history_applied = applied = owner.decided and (outgoing or bool(owner.aliases & senders))
         judged = (
             parts.map(partial(_events, owner=owner))
             .flatten()
@@ -149,30 +135,31 @@ class DaskEngine:
 # The tasks of ``DaskEngine.finish``, run on the workers (module-level functions, so that they pickle by name).
 
 
-Tally = tuple[Counter[str], set[str], bool]
+Tally = tuple[OwnerEvidence, set[str], bool]
 
 
 def _tally(result: PartResult) -> Tally:
-    """A part's recipients (``senders.recipient_counts``), its senders' addresses, and whether it holds a
-    message marked outgoing: what the owner, and whether the export holds the owner's messages, come from."""
+    """A part's evidence of the owner (``owner.OwnerEvidence``), its senders, and whether it holds a message
+    marked outgoing: what the owner, and whether the export holds the owner's messages, come from."""
     messages = [_kept(fields)[0] for fields in part_lines(result.rows)]
     outgoing = any(m.direction == "outgoing" for m in messages)
-    return recipient_counts(messages), {address(m.sender) for m in messages}, outgoing
+    return OwnerEvidence.of(messages), {person(m.sender, m.thread) for m in messages}, outgoing
 
 
 def _add_tallies(a: Tally, b: Tally) -> Tally:
-    return a[0] + b[0], a[1] | b[1], a[2] or b[2]  # Counter addition keeps the order addresses were met in
+    return a[0] + b[0], a[1] | b[1], a[2] or b[2]
 
 
-def _events(result: PartResult, owner: str | None) -> list[HistoryEvent]:
+def _events(result: PartResult, owner: Owner) -> list[HistoryEvent]:
     """Each message under every counterparty whose history it belongs to: its sender's (unless the owner
     wrote it), and, for the owner's messages, each recipient's (the reply ends their run)."""
     events: list[HistoryEvent] = []
     for line, fields in enumerate(part_lines(result.rows)):
         message = _kept(fields)[0]
-        keys = {address(message.sender)} - {"", owner}
-        if is_outgoing(message, owner):
-            keys |= addresses(message.recipients)
+        if owner.wrote(message):
+            keys = set(people(message.recipients, message.thread))
+        else:
+            keys = {person(message.sender, message.thread)} - {""}
         history = fields[:HISTORY_FIELDS]  # what the group-by ships: not the probabilities and evidence
         events += [(key, (result.index, line, history)) for key in sorted(keys)]
     return events
@@ -183,7 +170,7 @@ def _counterparty(event: HistoryEvent) -> str:
 
 
 def _judge(
-    group: tuple[str, list[HistoryEvent]], owner: str | None, applied: bool, settings: Settings
+    group: tuple[str, list[HistoryEvent]], owner: Owner, applied: bool, settings: Settings
 ) -> list[tuple[Any, ...]]:
     """One counterparty's messages in the order of the whole export: the verdicts of the messages it sent and
     its summary, as one process computes them over everything (a tracker follows each sender on its own)."""
@@ -194,15 +181,15 @@ def _judge(
     judged: list[tuple[Any, ...]] = [
         ("verdict", part, line, verdict)
         for (part, line, _), (message, _, _), verdict in zip(places, kept, verdicts, strict=True)
-        if not is_outgoing(message, owner) and address(message.sender) == key
+        if not owner.wrote(message) and person(message.sender, message.thread) == key
     ]
-    # The counterparty's own messages and the owner's replies: all that its summary is made of.
+    # The counterparty's own messages: all that its summary is made of.
     rows = [
-        (message, verdict["label"])
+        (message, verdict["label"], verdict.get("unanswered") or 0)
         for (message, _, _), verdict in zip(kept, verdicts, strict=True)
-        if address(message.sender) in (key, owner)
+        if verdict["direction"] != "outgoing" and person(message.sender, message.thread) == key
     ]
-    summaries = summarise_senders(rows, owner=owner, concern_labels=CONCERN_LABELS)
+    summaries = summarise_senders(rows, turn_gap=Rule.of(settings).turn_gap, concern_labels=CONCERN_LABELS)
     return judged + [("sender", summary) for summary in summaries if summary.sender == key]
 
 
@@ -229,7 +216,7 @@ def _index(piece: Piece) -> int:
 def _finish(
     part: tuple[int, list[tuple[Any, ...]]],
     by_index: dict[int, PartResult],
-    owner: str | None,
+    owner: Owner,
     applied: bool,
     settings: Settings,
     output_format: str,
@@ -243,7 +230,7 @@ def _finish(
     verdicts = []
     for line, fields in enumerate(lines):
         kept = _kept(fields)
-        if is_outgoing(kept[0], owner):
+        if owner.wrote(kept[0]):
             verdicts.append(OUTGOING_VERDICT)
         elif line in grouped:
             verdicts.append(grouped[line])

@@ -10,6 +10,7 @@ import io
 import json
 import time
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -26,11 +27,13 @@ from sklearn.metrics import (
     precision_recall_fscore_support,
 )
 
+from boundaryline.batch import Cues, history_verdicts
 from boundaryline.decision import decide
 from boundaryline.features import normalise_texts
+from boundaryline.inbox import Message
+from boundaryline.owner import Owner, OwnerEvidence, decide_owner
 from boundaryline.predict import Scorer
 from boundaryline.registry import current_version
-from boundaryline.senders import Event, history_verdict
 from boundaryline.settings import CONCERN_LABELS, LABELS, Settings
 
 CALIBRATION_BINS = 10
@@ -311,6 +314,15 @@ def format_report(evaluation: Mapping[str, Any]) -> str:
             threads_table(threads),
             "",
         ]
+    if evaluation.get("real_dm_conversations"):
+        found = evaluation["real_dm_conversations"]
+        lines += [
+            f"## real DM conversations ({found['conversations']} conversations of the real-DM test exports,"
+            f" {found['with_history']['n']} labelled messages received: judged with their history)",
+            "",
+            real_conversations_table(found),
+            "",
+        ]
     for name in set_names(evaluation["model"]):
         metrics = evaluation["model"][name]
         lines += [f"## {name} ({metrics['n']} messages)", ""]
@@ -386,54 +398,181 @@ def training_data_line(provenance: Mapping[str, Any] | None) -> str:
     )
 
 
+# ----- the frozen thread set, as one export of each shape
+
+SHAPES = ("mail", "linkedin", "whatsapp")
+OWNER_OF_SHAPE = {"mail": "me@example.com", "linkedin": "Ana Lima", "whatsapp": "Jo Park"}
+CHANNEL_OF_SHAPE = {"mail": "email", "linkedin": "linkedin_dm", "whatsapp": "text_message"}
+LIST_ADDRESS = "dev@lists.example.org"
+
+
+def in_shape(thread: Mapping[str, Any], shape: str) -> bool:
+    """Whether the shape can hold the thread: only mail has mailing lists."""
+    return thread.get("relay") != "list" or shape == "mail"
+
+
+def as_export(threads: Sequence[Mapping[str, Any]], shape: str) -> tuple[list[Message], list[int]]:
+    """Every thread of ``threads`` the shape can hold, as the messages of one export of that shape (a person
+    of their own per thread, no owner named anywhere but in the messages), and where each thread's last
+    message is in that list."""
+    owner, channel = OWNER_OF_SHAPE[shape], CHANNEL_OF_SHAPE[shape]
+    messages: list[Message] = []
+    last: list[int] = []
+    for number, thread in enumerate(threads):
+        if not in_shape(thread, shape):
+            continue
+        person = f"person{number}@example.org" if shape == "mail" else f"Person {number}"
+        conversation = {"mail": f"th-{number}@example.org", "linkedin": f"c{number}",
+                        "whatsapp": f"WhatsApp Chat with {person}"}[shape]  # fmt: skip
+        sender = person
+        if thread.get("sender") == "anonymous" and shape != "whatsapp":  # a chat file always names its writers
+            sender = "LinkedIn Member" if shape == "linkedin" else ""
+        listed = thread.get("relay") == "list"
+        for n, event in enumerate([*thread["history"], {**thread["message"], "direction": "incoming"}]):
+            outgoing = event["direction"] == "outgoing"
+            to = LIST_ADDRESS if listed else (sender or person) if outgoing else owner
+            messages.append(
+                Message(
+                    id=f"{thread['id']}:{n}",
+                    text=event.get("text", ""),
+                    source=f"threads/{shape}",
+                    sender=owner if outgoing else sender,
+                    recipients=to,
+                    date=datetime.fromisoformat(event["time"]),
+                    thread=conversation,
+                    channel=channel,
+                    mailing_list=LIST_ADDRESS if listed and not outgoing else None,
+                )
+            )
+        last.append(len(messages) - 1)
+    return messages, last
+
+
 def evaluate_threads(
     model: Classifier, threads: Sequence[Mapping[str, Any]], thresholds: Mapping[str, float], settings: Settings
 ) -> dict[str, Any]:
-    """The last message of each frozen thread labelled by its text alone and by its text with the history,
-    against the label the guide gives it; overall and by kind of conversation."""
+    """The last message of each frozen thread labelled by its text alone, and by its text with the history as
+    a batch run finds it in an export of each shape (``corpus.threads.as_export``: the owner decided from the
+    export, turns, runs), against the label the guide gives it; overall and by kind of conversation.
+    ``with_history`` is the mail shape (every kind); ``by_shape`` has each shape and who it took for the owner."""
     texts = [t["message"]["text"] for t in threads]
     order = [list(model.classes_).index(label) for label in LABELS]
     text_labels = decide(np.asarray(model.predict_proba(texts))[:, order], list(LABELS), thresholds)
-    combined = []
-    for thread, text_label in zip(threads, text_labels, strict=True):
-        history = [
-            Event(h["direction"] == "outgoing", datetime.fromisoformat(h["time"]), h.get("text", ""), h.get("channel"))
-            for h in thread["history"]
-        ]
-        message = thread["message"]
-        when = datetime.fromisoformat(message["time"])
-        combined.append(
-            history_verdict(
-                message["text"], text_label, history, time=when, channel=message.get("channel"), settings=settings
-            )[0]
-        )
-    expected = [t["expected"] for t in threads]
-    kinds = [t["kind"] for t in threads]
+    kept_threads = {shape: [t for t in threads if in_shape(t, shape)] for shape in SHAPES}
 
-    def figures(predicted: list[str]) -> dict[str, Any]:
+    def figures(chosen: Sequence[Mapping[str, Any]], predicted: list[str]) -> dict[str, Any]:
+        expected, kinds = [t["expected"] for t in chosen], np.asarray([t["kind"] for t in chosen])
         metrics = classification_metrics(expected, predicted)
         hits = np.asarray(predicted) == np.asarray(expected)
-        by_kind = {k: float(hits[np.asarray(kinds) == k].mean()) for k in dict.fromkeys(kinds)}
+        by_kind = {k: float(hits[kinds == k].mean()) for k in dict.fromkeys(kinds.tolist())}
         return {k: metrics[k] for k in ("n", "accuracy", "macro_f1", "per_class", "professional_flag_rate")} | {
             "accuracy_by_kind": by_kind
         }
 
-    return {"text_only": figures(text_labels), "with_history": figures(combined)}
+    label_of = {t["id"]: label for t, label in zip(threads, text_labels, strict=True)}
+    by_shape = {}
+    for shape, chosen in kept_threads.items():
+        messages, last = as_export(chosen, shape)
+        cues = [Cues.of(m.text) for m in messages]
+        lasts = set(last)
+        kept = [
+            (replace(m, text=""), label_of[m.id.rsplit(":", 1)[0]] if i in lasts else "professional", c)
+            for i, (m, c) in enumerate(zip(messages, cues, strict=True))
+        ]
+        owner = decide_owner(OwnerEvidence.of(messages))
+        verdicts, _ = history_verdicts(kept, owner, settings)
+        by_shape[shape] = figures(chosen, [verdicts[i]["label"] for i in last]) | {
+            "owner": sorted(owner.aliases),
+            "owner_right": owner.aliases == {OWNER_OF_SHAPE[shape].lower()},
+        }
+    return {"text_only": figures(threads, text_labels), "with_history": by_shape["mail"], "by_shape": by_shape}
 
 
 def threads_table(threads: Mapping[str, Any]) -> str:
-    """Accuracy by kind of conversation, text alone against text with the history (Markdown)."""
-    kinds = threads["text_only"]["accuracy_by_kind"]
+    """Accuracy by kind of conversation, text alone against text with the history in each export shape
+    (Markdown)."""
+    columns = {"text alone": threads["text_only"]}
+    for shape, found in threads.get("by_shape", {"mail": threads["with_history"]}).items():
+        columns[f"with the history: {shape}"] = found
     table = pd.DataFrame(
         {
-            "text alone": {**kinds, "all (accuracy)": threads["text_only"]["accuracy"]},
-            "with the history": {
-                **threads["with_history"]["accuracy_by_kind"],
-                "all (accuracy)": threads["with_history"]["accuracy"],
-            },
+            name: {**found["accuracy_by_kind"], "all (accuracy)": found["accuracy"], "conversations": found["n"]}
+            for name, found in columns.items()
         }
     ).rename_axis("conversation")
     return table.to_markdown(floatfmt=".3f")
+
+
+def real_conversation_export(conversations: pd.DataFrame) -> list[Message]:
+    """Real DM conversations as the messages of a LinkedIn-like export: the owner is "owner", each
+    conversation's counterpart a person of their own. Conversations with a message of unknown direction (the
+    owner shows as "LinkedIn Member") are left out: who replied cannot be told there."""
+    unknown = set(conversations.loc[conversations["direction"] == "unknown", "conversation"])
+    known = conversations[~conversations["conversation"].isin(unknown)]
+    messages = []
+    for row in known.itertuples(index=False):
+        counterpart = f"{row.export} {row.conversation}"
+        sent = row.direction == "sent"
+        messages.append(
+            Message(
+                id=row.id,
+                text=row.text,
+                source=row.export,
+                sender="owner" if sent else counterpart,
+                recipients=counterpart if sent else "owner",
+                date=row.when.to_pydatetime() if pd.notna(row.when) else None,
+                thread=row.conversation,
+                channel="linkedin_dm",
+            )
+        )
+    return messages
+
+
+def evaluate_real_conversations(
+    model: Classifier, thresholds: Mapping[str, float], settings: Settings, conversations: pd.DataFrame
+) -> dict[str, Any]:
+    """The labelled messages received in real DM conversations, labelled by their text alone and by their text
+    with the history (``batch.history_verdicts``: turns, runs, the owner's replies), against the annotators'
+    labels; with how many the pattern itself turned pestering."""
+    messages = real_conversation_export(conversations)
+    label_of = dict(zip(conversations["id"], conversations["label"], strict=False))
+    order = [list(model.classes_).index(label) for label in LABELS]
+    texts = [m.text for m in messages]
+    text_labels = decide(np.asarray(model.predict_proba(texts))[:, order], list(LABELS), thresholds) if texts else []
+    kept = [(replace(m, text=""), label, Cues.of(m.text)) for m, label in zip(messages, text_labels, strict=True)]
+    verdicts, _ = history_verdicts(kept, Owner(frozenset({"owner"}), "the export's direction column"), settings)
+    judged = [
+        (label_of[m.id], text_label, verdict)
+        for (m, text_label, _), verdict in zip(kept, verdicts, strict=True)
+        if verdict["direction"] != "outgoing" and label_of[m.id]
+    ]
+    expected = [e for e, _, _ in judged]
+    text_only = classification_metrics(expected, [t for _, t, _ in judged]) if judged else {}
+    with_history = classification_metrics(expected, [v["label"] for _, _, v in judged]) if judged else {}
+    keys = ("n", "accuracy", "macro_f1", "per_class", "professional_flag_rate")
+    return {
+        "conversations": int(pd.Series([m.thread for m in messages]).nunique()) if messages else 0,
+        "messages": len(messages),
+        "text_only": {k: text_only[k] for k in keys} if judged else {},
+        "with_history": {k: with_history[k] for k in keys} if judged else {},
+        "turned_by_pattern": {
+            label: sum(v["fired"] == "pattern" for e, _, v in judged if e == label) for label in LABELS
+        },
+    }
+
+
+def real_conversations_table(found: Mapping[str, Any], more: Mapping[str, Mapping[str, Any]] | None = None) -> str:
+    """Recall per class and the share of professional messages flagged, text alone against with the history
+    (Markdown); ``more``: other figures of the same messages, by name."""
+    rows = {}
+    named = {"text alone": found["text_only"], **(more or {}), "with the history": found["with_history"]}
+    for name, figures in named.items():
+        rows[name] = {
+            **{f"recall {label}": figures["per_class"][label]["recall"] for label in CONCERN_LABELS},
+            "professional flagged": figures["professional_flag_rate"],
+            "macro-F1": figures["macro_f1"],
+        }
+    return pd.DataFrame(rows).T.to_markdown(floatfmt=".3f")
 
 
 def load_evaluation(models_dir: Path, version: str | None = None) -> dict[str, Any]:

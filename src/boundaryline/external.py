@@ -306,3 +306,28 @@ def load_real_dms(settings: Settings) -> RealDMs | None:
     summary = {"read": len(review), "labels": review["label"].value_counts().to_dict()}
     columns = [*CORPUS_COLUMNS, "kind", "export"]
     return RealDMs(labelled[columns].reset_index(drop=True), pool[columns].reset_index(drop=True), files, summary)
+
+
+def load_real_dm_conversations(settings: Settings) -> pd.DataFrame | None:
+    """Every real DM (labelled, read by the project, and unread) in its conversation, oldest first: ``id, text,
+    direction (sent/received/unknown), when, conversation, export, label ('' when unread), split`` (the
+    export's side in ``load_real_dms``). What the sender history is judged on: real runs and replies. None
+    when ``data/external/real-dm`` is not there."""
+    dms = load_real_dms(settings)
+    if dms is None:
+        return None
+    folder = settings.real_dm_dir
+    columns = ["id", "text", "direction", "date", "conversation", "repo"]
+    labelled = pd.read_csv(folder / REAL_DM_FILE, dtype=str, keep_default_na=False, encoding="utf-8")
+    parts = [labelled[[*columns, "label"]]]
+    if (folder / REAL_DM_POOL_FILE).is_file():
+        unread = pd.read_csv(folder / REAL_DM_POOL_FILE, dtype=str, keep_default_na=False, encoding="utf-8")
+        review = read_dm_review(settings.real_dm_review_path)
+        unread = unread[columns].merge(review[["id", "label"]], on="id", how="left").fillna({"label": ""})
+        parts.append(unread)
+    frame = pd.concat(parts, ignore_index=True).rename(columns={"repo": "export"})
+    frame["label"] = frame["label"].where(frame["label"].isin(LABELS), "")
+    frame["when"] = pd.to_datetime(frame.pop("date"), utc=True, format="mixed", errors="coerce")
+    sides = dict(zip(dms.frame["export"], dms.frame["split"], strict=False))
+    frame["split"] = frame["export"].map(sides).fillna("train")
+    return frame.sort_values(["export", "conversation", "when"], kind="stable").reset_index(drop=True)

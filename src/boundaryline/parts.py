@@ -94,24 +94,29 @@ def worker_scorer(settings: Settings, version: str) -> Scorer:
     return _WORKER_SCORER[key]
 
 
-HISTORY_FIELDS = 9  # the first fields of a part's line: what the parent needs for the history pass
+HISTORY_FIELDS = 11  # the first fields of a part's line: what the parent needs for the history pass
 
 
 def _part_line(message: Message, label: str, cues: Cues, side: TextSide) -> str:
     """A message without its text, as a JSON array: the history pass's fields first (the parent reads only
     those), then what the results file takes from the message and its score."""
     date = message.date.isoformat() if message.date is not None else None
-    fields = [message.id, message.sender, message.recipients, date, message.direction, message.channel, label,
-              cues.refusal, cues.request,
+    fields = [message.id, message.sender, message.recipients, date, message.direction, message.channel,
+              message.thread, message.mailing_list, label, cues.refusal, cues.request,
               message.subject, message.truncated, message.quoted_only, message.source,
               side.probabilities, side.top_terms]  # fmt: skip
     return json.dumps(fields, ensure_ascii=False) + "\n"
 
 
 def _kept(fields: list[Any]) -> Kept:
-    id_, sender, recipients, date, direction, channel, label, refusal, request = fields[:HISTORY_FIELDS]
+    id_, sender, recipients, date, direction, channel, thread, relayed_by, label, refusal, request = fields[
+        :HISTORY_FIELDS
+    ]
     when = datetime.fromisoformat(date) if date is not None else None
-    message = Message(id_, "", "", sender, recipients, when, direction=direction, channel=channel)
+    message = Message(
+        id_, "", "", sender, recipients, when, thread=thread, direction=direction, channel=channel,
+        mailing_list=relayed_by,
+    )  # fmt: skip
     return message, label, Cues(refusal, request)
 
 
@@ -342,14 +347,14 @@ def merge_parts(
     part in partition order; each partition's rows finished by the workers. Returns the pieces, in partition
     order, and the senders ranked."""
     kept = [k for _, part_kept in parts for k in part_kept]
-    owner, verdicts = owner_and_verdicts(summary, kept, options, settings)
+    _, verdicts = owner_and_verdicts(summary, kept, options, settings)
     jobs, start = [], 0
     for result, _ in parts:
         job_verdicts = tuple(verdicts[start : start + result.scored])
         jobs.append(PieceJob(result.index, result.rows, job_verdicts, output_format, piece_path(result, output_format)))
         start += result.scored
     pieces = sorted(engine.map(jobs, write_piece), key=lambda piece: piece.index)
-    return pieces, rank_senders(kept, verdicts, owner)
+    return pieces, rank_senders(kept, verdicts, settings)
 
 
 def append_pieces(pieces: Sequence[Piece], summary: BatchSummary, out: Path, output_format: str) -> None:

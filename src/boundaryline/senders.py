@@ -1,19 +1,21 @@
 """Per-sender patterns: pestering is as much a cadence as a sentence.
 
-For each sender: how many messages they sent, how many the model found concerning, the longest run of
-messages they sent to the inbox owner with no reply from the owner in between, and the shortest gap
-between two of their messages.
+``PatternTracker`` follows each sender's turns (messages minutes apart with no reply between are one) since
+the owner last wrote to them, and says when the run makes a request pestering (``Rule``); ``summarise_senders``
+ranks the senders from the rows it produced: how many messages each sent, how many are concerning, the
+longest run of turns without a reply, and the shortest silence between two turns.
 """
 
 from __future__ import annotations
 
 import re
-from collections import Counter, defaultdict
+from collections import Counter, defaultdict, deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import getaddresses
 from functools import lru_cache
+from itertools import pairwise
 from typing import Any
 
 from boundaryline.decision import combine
@@ -69,87 +71,79 @@ class SenderSummary:
         }
 
 
-def infer_owner(messages: Iterable[Message]) -> str | None:
-    """The inbox owner: the address that receives the most messages."""
-    return most_received(recipient_counts(messages))
-
-
-def most_received(counts: Counter[str]) -> str | None:
-    """The address that receives the most messages (the first met, on a tie), or None."""
-    return counts.most_common(1)[0][0] if counts else None
-
-
-def recipient_counts(messages: Iterable[Message]) -> Counter[str]:
-    """How many messages each address receives, addresses in the order first met (a message's own in
-    sorted order, so that a tie for the most goes the same way in every process)."""
-    counts: Counter[str] = Counter()
-    for message in messages:
-        counts.update(sorted(addresses(message.recipients)))
-    return counts
-
-
 def utc(when: datetime) -> datetime:
     """Exports mix zone-aware and naive dates; a naive one is taken as UTC so all can be compared."""
     return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
+# Names exports give to people they do not name ("LinkedIn Member" for a closed account): never one person.
+PLACEHOLDER_SENDERS = frozenset(
+    {"linkedin member", "linkedin user", "unknown", "unknown sender", "anonymous", "deleted user", "former member"}
+)
+
+
+def is_placeholder(key: str) -> bool:
+    return not key or key in PLACEHOLDER_SENDERS
+
+
+def person(value: str | None, thread: str | None) -> str:
+    """Who a From value names, as the history follows them: the address (or the name, in exports without
+    one); a placeholder ("LinkedIn Member") or an empty From is a different person in each conversation."""
+    key = address(value)
+    if is_placeholder(key):
+        return f"{key or 'unknown sender'} (conversation {thread})" if thread else ""
+    return key
+
+
+def people(value: str | None, thread: str | None) -> frozenset[str]:
+    """``person`` for each recipient of a To value."""
+    return frozenset(
+        f"{key} (conversation {thread})" if is_placeholder(key) else key
+        for key in addresses(value)
+        if thread or not is_placeholder(key)
+    )
+
+
 def summarise_senders(
-    rows: Iterable[tuple[Message, str]],
+    rows: Iterable[tuple[Message, str, int | None]],
     *,
-    owner: str | None = None,
+    turn_gap: timedelta = timedelta(minutes=10),
     concern_labels: Sequence[str] = ("pestering", "inappropriate_proposition"),
 ) -> list[SenderSummary]:
-    """Every sender except the owner, most concerning first (concerning messages, then the longest run
-    without a reply, then the shortest gap). ``owner`` defaults to the most frequent recipient."""
-    rows = list(rows)
-    owner = address(owner) if owner else infer_owner(m for m, _ in rows)
-    # Undated messages keep their file order, after the dated ones.
-    ordered = sorted(
-        rows,
-        key=lambda row: (row[0].date is None, utc(row[0].date) if row[0].date else datetime.min.replace(tzinfo=UTC)),
-    )
-    runs: dict[str, int] = defaultdict(int)
-    longest: dict[str, int] = defaultdict(int)
-    last_seen: dict[str, datetime] = {}
-    gaps: dict[str, timedelta] = {}
+    """Every sender of ``rows`` (received messages, each with its label and the unanswered turns the history
+    pass counted for it), most concerning first (concerning messages, then the longest run without a reply,
+    then the shortest gap between two turns). The longest run is the largest count of the sender's rows: the
+    ranking and the rows are one truth."""
     labels: dict[str, Counter[str]] = defaultdict(Counter)
     ids: dict[str, list[str]] = defaultdict(list)
-    first: dict[str, datetime] = {}
-    for message, label in ordered:
-        sender = address(message.sender)
+    longest: dict[str, int] = defaultdict(int)
+    dates: dict[str, list[datetime]] = defaultdict(list)
+    for message, label, unanswered in rows:
+        sender = person(message.sender, message.thread)
         if not sender:
-            continue
-        if owner and sender == owner:
-            # The owner answered: every recipient's (and the thread's) unanswered run starts again.
-            for person in addresses(message.recipients):
-                runs[person] = 0
             continue
         labels[sender][label] += 1
         ids[sender].append(message.id)
-        if owner is None or owner in addresses(message.recipients) or not message.recipients:
-            runs[sender] += 1
-            longest[sender] = max(longest[sender], runs[sender])
+        longest[sender] = max(longest[sender], unanswered or 0)
         if message.date is not None:
-            when = utc(message.date)
-            if sender in last_seen:
-                gap = when - last_seen[sender]
-                gaps[sender] = min(gap, gaps.get(sender, gap))
-            last_seen[sender] = when
-            first.setdefault(sender, when)
-    summaries = [
-        SenderSummary(
-            sender=sender,
-            messages=sum(counts.values()),
-            labels=dict(counts),
-            concerning=sum(counts[c] for c in concern_labels),
-            longest_unanswered_run=longest[sender],
-            shortest_gap=gaps.get(sender),
-            first=first.get(sender),
-            last=last_seen.get(sender),
-            message_ids=tuple(ids[sender]),
+            dates[sender].append(utc(message.date))
+    summaries = []
+    for sender, counts in labels.items():
+        times = sorted(dates[sender])
+        gaps = [b - a for a, b in pairwise(times) if b - a > turn_gap]  # within a turn: not a gap
+        summaries.append(
+            SenderSummary(
+                sender=sender,
+                messages=sum(counts.values()),
+                labels=dict(counts),
+                concerning=sum(counts[c] for c in concern_labels),
+                longest_unanswered_run=longest[sender],
+                shortest_gap=min(gaps, default=None),
+                first=times[0] if times else None,
+                last=times[-1] if times else None,
+                message_ids=tuple(ids[sender]),
+            )
         )
-        for sender, counts in labels.items()
-    ]
     return sorted(summaries, key=by_concern)
 
 
@@ -195,24 +189,42 @@ AUTOMATED_SENDER = re.compile(
 
 
 @dataclass(frozen=True)
-class Pattern:
-    """What came before a message from the same sender (its own included in the counts)."""
+class Rule:
+    """The history rule's settings: when a run of unanswered turns is pestering, and what a turn is."""
 
-    unanswered: int  # messages from the sender since the owner last wrote to them, this one included
-    span: timedelta | None  # from the first of those to this one (None without dates)
-    shortest_gap: timedelta | None  # the shortest time between two of them
+    # (turns, window): this many turns without a reply inside a window of this length that ends at the message;
+    # a short window for a burst of follow-ups, a long one for the vendor who writes every week
+    windows: tuple[tuple[int, timedelta], ...] = ((3, timedelta(days=7)), (4, timedelta(days=30)))
+    min_channels: int = 3  # or this many channels tried without a reply
+    turn_gap: timedelta = timedelta(minutes=10)  # messages closer than this, with no reply between, are one turn
+
+    @classmethod
+    def of(cls, settings: Settings) -> Rule:
+        return cls(
+            windows=(
+                (settings.pattern_min_unanswered, timedelta(days=settings.pattern_window_days)),
+                (settings.pattern_long_min_unanswered, timedelta(days=settings.pattern_long_window_days)),
+            ),
+            min_channels=settings.pattern_min_channels,
+            turn_gap=timedelta(minutes=settings.pattern_turn_minutes),
+        )
+
+    @property
+    def longest(self) -> timedelta:
+        return max(window for _, window in self.windows)
+
+
+@dataclass(frozen=True)
+class Pattern:
+    """What came before a message from the same sender since the owner last wrote to them (this one included),
+    and the reason it makes a request pestering (None: it does not)."""
+
+    unanswered: int  # turns (a burst of messages minutes apart is one) since the owner last wrote to the sender
+    span: timedelta | None  # from the first of those turns to this message (None without dates)
+    shortest_gap: timedelta | None  # the shortest silence between two of those turns
     after_refusal: bool  # the owner's last message to the sender said no or not now
     channels: tuple[str, ...]  # the channels of those messages, in the order first used
-
-    def reason(self, *, min_unanswered: int, window: timedelta, min_channels: int) -> str | None:
-        """Why the pattern makes a request pestering, or None when it does not."""
-        if self.after_refusal and self.unanswered >= 1:
-            return "written again after the owner said no or not now"
-        if self.unanswered >= min_unanswered and self.span is not None and self.span <= window:
-            return f"{self.unanswered} messages without a reply in {_days(self.span)}"
-        if len(self.channels) >= min_channels:
-            return f"moved across {len(self.channels)} channels without a reply ({', then '.join(self.channels)})"
-        return None
+    reason: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -233,24 +245,41 @@ def _days(span: timedelta) -> str:
 
 @dataclass
 class _Run:
-    """A sender's messages since the owner last wrote to them, kept as running figures (a sender with
-    thousands of messages costs the same per message as one with two)."""
+    """A sender's turns since the owner last wrote to them, kept as running figures (a sender with thousands
+    of messages costs the same per message as one with two)."""
 
-    count: int = 0
-    undated: int = 0
-    first: datetime | None = None  # the first and last dated messages
+    turns: int = 0
+    undated: bool = False  # a turn without a date: the run's span is unknown
+    first: datetime | None = None  # the start of the first dated turn, and the last dated message
     last: datetime | None = None
-    shortest_gap: timedelta | None = None  # between consecutive dated messages
+    recent: deque[datetime] = field(default_factory=deque)  # starts of the dated turns still inside the window
+    shortest_gap: timedelta | None = None  # between consecutive turns
     channels: list[str] = field(default_factory=list)
     refused: bool = False
+    pestering: bool = False  # the run has been pestering: it stays so until the owner writes
+
+
+def _inside_a_window(starts: deque[datetime], when: datetime, rule: Rule) -> list[datetime]:
+    """The turn starts inside the first window (of ``rule.windows``, ending at ``when``) that holds enough of
+    them; [] when none does."""
+    for turns, window in rule.windows:
+        inside = [start for start in starts if when - start <= window]
+        if len(inside) >= turns:
+            return inside
+    return []
 
 
 class PatternTracker:
     """Follows every sender through a conversation in time order: ``received`` gives each incoming message
     its pattern, ``owner_wrote`` records the owner's replies (which end a sender's unanswered run and, when
-    they say no or not now, mark it refused)."""
+    they say no or not now, mark it refused).
 
-    def __init__(self) -> None:
+    The rule is monotone: the window that counts turns ends at each message (it slides), and once a run has
+    been pestering every further request in it stays pestering until the owner writes; so one more unanswered
+    message never turns a flagged sender's next message back into a professional one."""
+
+    def __init__(self, rule: Rule | None = None) -> None:
+        self.rule = rule or Rule()
         self._runs: dict[str, _Run] = defaultdict(_Run)
 
     def owner_wrote(self, to: Iterable[str], *, refused: bool) -> None:
@@ -258,27 +287,42 @@ class PatternTracker:
             self._runs[person] = _Run(refused=refused)
 
     def received(self, sender: str, when: datetime | None, channel: str | None) -> Pattern:
-        run = self._runs[sender]
-        run.count += 1
+        rule, run = self.rule, self._runs[sender]
         if when is None:
-            run.undated += 1
+            run.turns += 1  # without a time it cannot be joined to a burst
+            run.undated = True
         else:
             when = utc(when)
-            if run.last is not None:
-                gap = when - run.last
-                run.shortest_gap = gap if run.shortest_gap is None else min(run.shortest_gap, gap)
-            if run.first is None:
-                run.first = when
+            if run.last is None or when - run.last > rule.turn_gap or run.turns == 0:
+                if run.last is not None and run.turns:
+                    gap = when - run.last
+                    run.shortest_gap = gap if run.shortest_gap is None else min(run.shortest_gap, gap)
+                run.turns += 1
+                run.recent.append(when)
+                run.first = run.first or when
             run.last = when
+            while run.recent and when - run.recent[0] > rule.longest:
+                run.recent.popleft()
         if channel and channel not in run.channels:
             run.channels.append(channel)
-        every_one_dated = run.undated == 0 and run.first is not None and run.last is not None
+        span = when - run.first if when is not None and run.first is not None and not run.undated else None
+        reason = None
+        if run.refused:
+            reason = "written again after the owner said no or not now"
+        elif when is not None and (inside := _inside_a_window(run.recent, when, rule)):
+            run.pestering = True
+            reason = f"written {len(inside)} times without a reply in {_days(when - inside[0])}"
+        elif run.pestering:
+            reason = f"written {run.turns} times without a reply" + (f" in {_days(span)}" if span else "")
+        elif len(run.channels) >= rule.min_channels:
+            reason = f"moved across {len(run.channels)} channels without a reply ({', then '.join(run.channels)})"
         return Pattern(
-            unanswered=run.count,
-            span=run.last - run.first if every_one_dated else None,  # type: ignore[operator]
+            unanswered=run.turns,
+            span=span,
             shortest_gap=run.shortest_gap,
             after_refusal=run.refused,
             channels=tuple(run.channels),
+            reason=reason,
         )
 
 
@@ -317,27 +361,20 @@ class Event:
     channel: str | None = None
 
 
-def pattern_of(history: Sequence[Event], time: datetime | None, channel: str | None) -> Pattern:
+def pattern_of(
+    history: Sequence[Event], time: datetime | None, channel: str | None, rule: Rule | None = None
+) -> Pattern:
     """The pattern of a message received after ``history`` (one sender and the owner, oldest first; sorted by
     time when every event has one)."""
     if all(event.time is not None for event in history):
         history = sorted(history, key=lambda event: utc(event.time))  # type: ignore[arg-type]
-    tracker = PatternTracker()
+    tracker = PatternTracker(rule)
     for event in history:
         if event.outgoing:
             tracker.owner_wrote(["sender"], refused=is_refusal(event.text))
         else:
             tracker.received("sender", event.time, event.channel)
     return tracker.received("sender", time, channel)
-
-
-def pattern_reason(pattern: Pattern, settings: Settings) -> str | None:
-    """Why, under the settings' rule, the pattern makes a request pestering (None: it does not)."""
-    return pattern.reason(
-        min_unanswered=settings.pattern_min_unanswered,
-        window=timedelta(days=settings.pattern_window_days),
-        min_channels=settings.pattern_min_channels,
-    )
 
 
 def history_verdict(
@@ -354,7 +391,6 @@ def history_verdict(
     if history is None:
         label, fired = combine(text_label, None, False)
         return label, fired, None, None
-    pattern = pattern_of(history, time, channel)
-    reason = pattern_reason(pattern, settings)
-    label, fired = combine(text_label, reason, is_request(text))
-    return label, fired, pattern, reason
+    pattern = pattern_of(history, time, channel, Rule.of(settings))
+    label, fired = combine(text_label, pattern.reason, is_request(text))
+    return label, fired, pattern, pattern.reason

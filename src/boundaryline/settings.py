@@ -8,14 +8,16 @@ folder at a pickle of someone else's).
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, SettingsError
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -53,11 +55,22 @@ class Settings(BaseSettings):
     threshold_min_concern_recall: float = Field(default=0.70, ge=0, le=1)
 
     # Sender history (pestering is a pattern): a request or follow-up is pestering when it is one of at least
-    # `pattern_min_unanswered` messages without a reply within `pattern_window_days`, comes after the owner
-    # said no or not now, or is the sender's `pattern_min_channels`-th channel without a reply.
+    # `pattern_min_unanswered` turns without a reply within `pattern_window_days` (a window ending at it), comes
+    # after the owner said no or not now, or is the sender's `pattern_min_channels`-th channel without a reply;
+    # once a run has been pestering it stays so until the owner replies (senders.PatternTracker).
     pattern_min_unanswered: int = Field(default=3, ge=2)
     pattern_window_days: float = Field(default=7.0, gt=0)
+    # ...or `pattern_long_min_unanswered` within `pattern_long_window_days` (the vendor who writes every week).
+    pattern_long_min_unanswered: int = Field(default=4, ge=2)
+    pattern_long_window_days: float = Field(default=30.0, gt=0)
     pattern_min_channels: int = Field(default=3, ge=2)
+    # Messages from one sender closer than this, with no reply between, are one turn ("Hi!", "How are you?",
+    # "Free on Friday?"): a burst is never pestering by its count. 10 minutes: the knee of the gaps between a
+    # real DM sender's consecutive messages (docs/model-selection.md, "Turns").
+    pattern_turn_minutes: float = Field(default=10.0, ge=0)
+    # The inbox owner's names or addresses (aliases), for exports that cannot say who it is (owner.py):
+    # BOUNDARYLINE_OWNER='ana@example.com' or '["ana@example.com", "Ana Lima"]'. Empty: decided from the export.
+    owner: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
     max_text_chars: int = 20_000
     max_batch_messages: int = 1_000
@@ -86,6 +99,15 @@ class Settings(BaseSettings):
     @classmethod
     def _known_labels(cls, value: dict[str, float]) -> dict[str, float]:
         return check_thresholds(value)
+
+    @field_validator("owner", mode="before")
+    @classmethod
+    def _one_or_more_names(cls, value: object) -> object:
+        """One name or address as it is, or a JSON list of them (``NoDecode``: a bare address is not JSON)."""
+        if isinstance(value, str):
+            value = value.strip()
+            return json.loads(value) if value.startswith("[") else [value] if value else []
+        return value
 
     @field_validator("api_key")
     @classmethod
@@ -173,6 +195,7 @@ EXPECTED = {
     "thresholds": 'a JSON object of per-class thresholds in (0, 1], e.g. \'{"pestering": 0.6, "inappropriate_proposition": 0.6}\'',
     "api_key": f"at least {MIN_API_KEY_CHARS} characters, or unset",
     "threshold_target_flag_rate": "a share between 0 and 1, e.g. 0.04",
+    "owner": 'an address or name, or a JSON list of them, e.g. \'["ana@example.com", "Ana Lima"]\'',
 }
 
 

@@ -34,6 +34,7 @@ from boundaryline.decision import decide
 from boundaryline.evaluate import (
     classification_metrics,
     evaluate,
+    evaluate_real_conversations,
     evaluate_threads,
     format_report,
     headline,
@@ -42,7 +43,7 @@ from boundaryline.evaluate import (
     strongest_terms,
     training_data_line,
 )
-from boundaryline.external import load_real_dms, load_real_mail, read_real_maildir
+from boundaryline.external import load_real_dm_conversations, load_real_dms, load_real_mail, read_real_maildir
 from boundaryline.features import word_vectoriser
 from boundaryline.model import build_pipeline
 from boundaryline.processes import worker_pool
@@ -520,6 +521,10 @@ def train_and_save(
     threads = load_threads(settings)
     if threads:
         evaluation["threads"] = evaluate_threads(fit.pipeline, threads, thresholds, settings)
+    conversations = load_real_dm_conversations(settings)
+    if conversations is not None:  # the real-DM test exports' conversations: never trained on
+        test = conversations[conversations["split"] == "test"]
+        evaluation["real_dm_conversations"] = evaluate_real_conversations(fit.pipeline, thresholds, settings, test)
     evaluation["threshold_selection"] = selection
     evaluation["terms"] = strongest_terms(fit.pipeline, real_professional_texts(data), public_texts(data))
     return save_version(

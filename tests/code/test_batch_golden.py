@@ -1,6 +1,7 @@
 """The results files and summaries of ``score_inbox``, byte for byte, as they were before the batch path
 was made faster (``tests/fixtures/golden/``, written by the code of commit 8abf7cf with the tiny model; the
-scores written again, and only they changed, when the model gained an intercept and counterfactual copies)."""
+scores written again, and only they changed, when the model gained an intercept and counterfactual copies; the
+pattern text, the owner line and the automated sender's run (0, as its rows say) when the rule counted turns)."""
 
 import io
 import shutil

@@ -125,13 +125,13 @@ class SynchronousClient:
         return dask.compute(collections, scheduler="sync")[0]
 
 
-PEOPLE = ["o@x.com", "a@x.com", "b@x.com", "noreply@x.com", "Owner <O@x.com>", "", "c@x.com"]
+PEOPLE = ["o@x.com", "a@x.com", "b@x.com", "noreply@x.com", "Owner <O@x.com>", "", "c@x.com", "LinkedIn Member"]
 
 
 def _random_parts(rng: random.Random, folder: Path) -> list[PartResult]:
     """Part files as the first pass writes them, of messages with what makes the history hard: the owner in
     two spellings, outgoing mail from others, no sender, automated senders, several recipients, self-addressed
-    mail, undated and equal times, empty parts."""
+    mail, undated and equal times, empty parts, placeholder senders in several conversations, list mail."""
     results, number = [], 0
     for index in range(rng.randint(1, 4)):
         lines = []
@@ -141,7 +141,9 @@ def _random_parts(rng: random.Random, folder: Path) -> list[PartResult]:
             date = None if rng.random() < 0.2 else datetime(2026, 1, 1, tzinfo=UTC) + timedelta(hours=hours)
             message = Message(f"m{number}", "", "", rng.choice(PEOPLE), recipients, date,
                               direction=rng.choice([None, None, "incoming", "outgoing"]),
-                              channel=rng.choice([None, "email", "text_message", "chat"]))  # fmt: skip
+                              thread=rng.choice([None, "t1", "t2"]),
+                              channel=rng.choice([None, "email", "text_message", "chat"]),
+                              mailing_list=rng.choice([None, None, None, "list@x.com"]))  # fmt: skip
             label = rng.choice(LABELS)
             cues = Cues(refusal=rng.random() < 0.3, request=rng.random() < 0.7)
             lines.append(_part_line(message, label, cues, TextSide(label, (0.3, 0.3, 0.4), "")))
@@ -179,8 +181,8 @@ def test_the_history_on_the_cluster_is_the_history_of_one_process(owner: str | N
         on_cluster = BatchSummary(inbox="", results_file="", model_version="")
         pieces, senders = engine.finish(results, on_cluster, options, settings, "jsonl")
         assert [piece.path.read_bytes() for piece in pieces] == expected, f"seed {seed}"
-        assert [s.to_dict() for s in senders] == [s.to_dict() for s in rank_senders(kept, verdicts, found)], seed
-        assert on_cluster.history_applied == alone.history_applied, f"seed {seed}"
+        assert [s.to_dict() for s in senders] == [s.to_dict() for s in rank_senders(kept, verdicts, settings)], seed
+        assert (on_cluster.owner, on_cluster.history_applied) == (found, alone.history_applied), f"seed {seed}"
 
 
 def test_a_blank_owner_is_refused() -> None:

@@ -5,13 +5,19 @@ import csv
 import io
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
-from boundaryline.batch import ScoreOptions, score_inbox
+from boundaryline.batch import Cues, ScoreOptions, history_verdicts, score_inbox
 from boundaryline.decision import combine
+from boundaryline.inbox import Message
+from boundaryline.owner import Owner
 from boundaryline.predict import Scorer
-from boundaryline.senders import Event, pattern_of, pattern_reason
+from boundaryline.senders import Event, Rule, pattern_of
 from boundaryline.settings import Settings
 
 T0 = datetime(2026, 3, 2, 9, tzinfo=UTC)
@@ -20,7 +26,7 @@ SETTINGS = Settings()  # the rule's defaults: 3 unanswered in 7 days, after a re
 
 
 def reason(history: list[Event], at: timedelta, channel: str | None = "email") -> str | None:
-    return pattern_reason(pattern_of(history, T0 + at, channel), SETTINGS)
+    return pattern_of(history, T0 + at, channel, Rule.of(SETTINGS)).reason
 
 
 def incoming(days: float, channel: str = "email") -> Event:
@@ -46,8 +52,8 @@ def test_the_pattern_rule(history: list[Event], at: timedelta, fires: bool) -> N
 
 
 def test_the_combined_label() -> None:
-    assert combine("professional", "3 messages without a reply in 4 days", True) == ("pestering", "pattern")
-    assert combine("professional", "3 messages without a reply in 4 days", False) == ("professional", "")  # news
+    assert combine("professional", "written 3 times without a reply in 4 days", True) == ("pestering", "pattern")
+    assert combine("professional", "written 3 times without a reply in 4 days", False) == ("professional", "")  # news
     assert combine("pestering", "…", True) == ("pestering", "both")
     assert combine("pestering", None, False) == ("pestering", "text")
     assert combine("inappropriate_proposition", "…", True) == ("inappropriate_proposition", "text")  # never down
@@ -79,10 +85,88 @@ def test_batch_results_carry_the_pattern_and_both_labels(
     with out.open(encoding="utf-8-sig") as handle:
         rows = {r["id"]: r for r in csv.DictReader(handle)}
     assert rows["m3"]["unanswered"] == "3" and rows["m1"]["unanswered"] == "1"
-    assert rows["m3"]["pattern"] == "3 messages without a reply in 2 days"
+    assert rows["m3"]["pattern"] == "written 3 times without a reply in 2 days"
     assert summary.history_applied == owner_replies
     if owner_replies:  # the owner's side is in the export: a missing reply means something
         assert rows["o1"]["direction"] == "outgoing" and rows["o1"]["label"] == "" and summary.outgoing == 1
         assert rows["m3"]["label"] == "pestering" and rows["m3"]["fired"] in ("pattern", "both")
     else:  # no reply can show: the pattern is reported but changes no label
         assert all(r["label"] == r["text_label"] for r in rows.values())
+
+
+# ----- issue 20: monotone, turn-aware
+
+
+def follow_ups(days: list[float], *, replies: tuple[float, ...] = ()) -> list[dict[str, Any]]:
+    """The verdicts of one sender's requests (``days`` after T0) with the owner replying at ``replies``."""
+    sam, me = "Sam <sam@example.com>", "me@example.com"
+    messages = [(Message(f"s{i}", "", "t", sam, me, T0 + d * DAY), False) for i, d in enumerate(days)]
+    messages += [(Message(f"o{i}", "", "t", me, sam, T0 + d * DAY), False) for i, d in enumerate(replies)]
+    kept = [(m, "professional", Cues(refusal=refusal, request=True)) for m, refusal in messages]
+    verdicts, _ = history_verdicts(kept, Owner(frozenset({me}), "test"), SETTINGS, applied=True)
+    return [v for (m, _, _), v in zip(kept, verdicts, strict=True) if m.id.startswith("s")]
+
+
+def test_seven_polite_follow_ups_three_days_apart_stay_pestering_from_the_third() -> None:
+    labels = [v["label"] for v in follow_ups([3 * i for i in range(7)])]
+    assert labels == ["professional"] * 2 + ["pestering"] * 5
+    five_over_nine_days = [v["label"] for v in follow_ups([0, 2, 4, 6.5, 9])]
+    assert five_over_nine_days[-1] == "pestering"
+
+
+def test_a_reply_ends_the_run_and_the_rule_starts_again() -> None:
+    labels = [v["label"] for v in follow_ups([0, 1, 2, 3, 10, 11], replies=(4,))]
+    assert labels == ["professional", "professional", "pestering", "pestering", "professional", "professional"]
+
+
+def test_a_chat_burst_is_one_turn_and_never_pestering_by_its_count() -> None:
+    burst = [i / (24 * 60) for i in range(4)]  # "Hi!", "How have you been?", "Long time", "Free on Friday?"
+    verdicts = follow_ups(burst)
+    assert [v["label"] for v in verdicts] == ["professional"] * 4
+    assert [v["unanswered"] for v in verdicts] == [1, 1, 1, 1]
+    # Three bursts over three days are three turns: the third is pestering.
+    assert follow_ups([0, 0.001, 1, 1.001, 2, 2.001])[-1]["pattern"] == "written 3 times without a reply in 2 days"
+
+
+def test_the_turn_gap_is_a_setting() -> None:
+    messages = [(Message(f"s{i}", "", "t", "sam@x.com", "me@x.com", T0 + timedelta(minutes=15 * i)), False)
+                for i in range(3)]  # fmt: skip
+    kept = [(m, "professional", Cues(refusal=False, request=True)) for m, _ in messages]
+    owner = Owner(frozenset({"me@x.com"}), "test")
+    by_default, _ = history_verdicts(kept, owner, SETTINGS, applied=True)
+    wider, _ = history_verdicts(kept, owner, Settings(pattern_turn_minutes=20), applied=True)
+    assert [v["unanswered"] for v in by_default] == [1, 2, 3] and [v["unanswered"] for v in wider] == [1, 1, 1]
+
+
+requests = st.lists(
+    st.tuples(st.floats(0.0, 20.0), st.booleans(), st.booleans()), min_size=1, max_size=12
+)  # (days since the previous event, written by the owner, the owner's message says no)
+
+
+@given(requests, st.floats(0.0, 20.0))
+@hypothesis_settings(max_examples=300, deadline=None)
+def test_one_more_unanswered_request_never_unflags(events: list[tuple[float, bool, bool]], last_gap: float) -> None:
+    """Adding one more unanswered request to a history never turns a flagged message into a professional one,
+    and never changes the verdicts of the messages before it."""
+    sam, me, when = "sam@x.com", "me@x.com", T0
+    kept = []
+    for i, (gap, outgoing, refusal) in enumerate(events):
+        when += gap * DAY
+        sender, to = (me, sam) if outgoing else (sam, me)
+        kept.append((Message(f"m{i}", "", "t", sender, to, when), "professional", Cues(refusal, True)))
+    owner = Owner(frozenset({me}), "test")
+    before, _ = history_verdicts(kept, owner, SETTINGS, applied=True)
+    more = [*kept, (Message("new", "", "t", sam, me, when + last_gap * DAY), "professional", Cues(False, True))]
+    after, _ = history_verdicts(more, owner, SETTINGS, applied=True)
+    assert after[:-1] == before
+    last = kept[-1]
+    if last[0].sender == sam and before[-1]["label"] == "pestering":
+        assert after[-1]["label"] == "pestering"
+
+
+def test_the_readme_long_run() -> None:
+    """README's worked example: a vendor every five days for five weeks, never answered."""
+    verdicts = follow_ups([5 * i for i in range(8)])
+    assert [v["label"] for v in verdicts] == ["professional"] * 3 + ["pestering"] * 5
+    assert verdicts[3]["pattern"] == "written 4 times without a reply in 15 days"
+    assert verdicts[6]["pattern"] == "written 7 times without a reply in 30 days"

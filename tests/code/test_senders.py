@@ -2,18 +2,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from boundaryline.batch import Cues, history_verdicts, rank_senders
 from boundaryline.data import load_corpus
 from boundaryline.inbox import Message
-from boundaryline.senders import (
-    REFUSAL,
-    REQUEST,
-    PatternTracker,
-    address,
-    infer_owner,
-    is_refusal,
-    is_request,
-    summarise_senders,
-)
+from boundaryline.owner import Owner
+from boundaryline.senders import REFUSAL, REQUEST, PatternTracker, SenderSummary, address, is_refusal, is_request
 from boundaryline.settings import Settings
 
 OWNER = "Priya Raman <priya@example.com>"
@@ -33,9 +26,11 @@ def test_address(value: str | None, expected: str) -> None:
     assert address(value) == expected
 
 
-def test_owner_is_the_most_frequent_recipient() -> None:
-    messages = [msg(1, "a@x.com", 0), msg(2, "b@x.com", 1), msg(3, OWNER, 2, to="a@x.com")]
-    assert infer_owner(messages) == "priya@example.com"
+def ranked(rows: list[tuple[Message, str]]) -> list[SenderSummary]:
+    """The ranking as a batch run builds it: from the rows' combined labels and unanswered turns."""
+    kept = [(message, label, Cues(refusal=False, request=True)) for message, label in rows]
+    verdicts, _ = history_verdicts(kept, Owner(frozenset({"priya@example.com"}), "test"), Settings())
+    return rank_senders(kept, verdicts, Settings())
 
 
 def test_unanswered_runs_gaps_and_ranking() -> None:
@@ -51,7 +46,7 @@ def test_unanswered_runs_gaps_and_ranking() -> None:
         (msg(8, "Marc <marc@example.com>", 6), "inappropriate_proposition"),
         (msg(9, "Marc <marc@example.com>", 90), "professional"),
     ]
-    summaries = summarise_senders(rows)
+    summaries = ranked(rows)
     assert [s.sender for s in summaries] == ["jake@example.com", "marc@example.com", "ana@example.com"]
     jake_summary = summaries[0]
     assert (jake_summary.messages, jake_summary.concerning, jake_summary.longest_unanswered_run) == (5, 3, 3)
@@ -65,14 +60,22 @@ def test_unanswered_runs_gaps_and_ranking() -> None:
 def test_without_a_reply_the_whole_series_is_one_run() -> None:
     rows = [(msg(i, "jake@example.com", i * 24), "professional") for i in range(5)]
     rows.append((msg(9, "x@example.com", 1), "professional"))
-    [jake, _] = summarise_senders(rows, owner="priya@example.com")
+    [jake, _] = ranked(rows)
     assert jake.longest_unanswered_run == 5
+
+
+def test_a_burst_is_one_turn_and_no_gap() -> None:
+    """Four chat lines in two minutes are one turn: a run of 1, and no "shortest gap" of seconds."""
+    rows = [(msg(i, "ana@example.com", i / 60), "professional") for i in range(4)]
+    rows.append((msg(9, "ana@example.com", 48), "professional"))
+    [ana] = ranked(rows)
+    assert (ana.messages, ana.longest_unanswered_run, ana.shortest_gap) == (5, 2, timedelta(hours=48, minutes=-3))
 
 
 def test_undated_and_naive_dates_are_handled() -> None:
     naive = Message(id="n", text="x", source="t", sender="a@x.com", recipients=OWNER, date=datetime(2026, 10, 1, 12))
     undated = Message(id="u", text="x", source="t", sender="a@x.com", recipients=OWNER)
-    [summary] = summarise_senders([(msg(1, "a@x.com", 0), "pestering"), (naive, "pestering"), (undated, "pestering")])
+    [summary] = ranked([(msg(1, "a@x.com", 0), "pestering"), (naive, "pestering"), (undated, "pestering")])
     assert summary.messages == 3 and summary.shortest_gap == timedelta(hours=3)
 
 
@@ -125,7 +128,7 @@ def test_the_corpus_cues_are_unchanged(project_settings: Settings) -> None:
 
 
 def test_a_run_is_followed_incrementally() -> None:
-    """Undated messages void the span; gaps are between consecutive dated messages; a reply resets it all."""
+    """Undated messages void the span; gaps are between consecutive turns; a reply resets it all."""
     tracker = PatternTracker()
     first = tracker.received("a", T0, "email")
     assert (first.unanswered, first.span, first.shortest_gap) == (1, timedelta(0), None)

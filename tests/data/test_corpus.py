@@ -12,9 +12,11 @@ from boundaryline.data import (
     external_counts,
     load_challenge,
     load_corpus,
+    load_threads,
     near_duplicate_pairs,
     real_dm_counts,
     text_key,
+    train_test_frames,
     validate_challenge,
     validate_corpus,
 )
@@ -158,3 +160,16 @@ def test_no_training_text_copies_a_behaviour_case(corpus: pd.DataFrame) -> None:
     texts = corpus["text"].tolist() + cases
     near = [(texts[i], texts[j]) for i, j, _ in near_duplicate_pairs(texts) if i < len(corpus) <= j]
     assert not near
+
+
+def test_the_thread_set_only_grows_and_every_base_has_every_kind(project_settings: Settings) -> None:
+    """The frozen thread set (``data/corpus/threads.jsonl``): unique ids, bases from the test split, and each
+    base in all eleven kinds of conversation (issue 20 added five; the first six are as issue 15 froze them)."""
+    threads = load_threads(project_settings)
+    assert len({t["id"] for t in threads}) == len(threads)
+    kinds: dict[str, set[str]] = {}
+    for thread in threads:
+        kinds.setdefault(thread["base"], set()).add(thread["kind"])
+    assert {len(found) for found in kinds.values()} == {11}
+    _, test = train_test_frames(load_corpus(project_settings))
+    assert set(kinds) <= set(test["id"])

@@ -19,7 +19,8 @@ def test_the_api_takes_a_history(client: TestClient) -> None:
     answer = client.post("/v1/score", json=body).json()
     assert answer["label"] == "pestering" and answer["fired"] in ("pattern", "both")
     assert (
-        answer["pattern"]["unanswered"] == 4 and answer["pattern"]["reason"] == "4 messages without a reply in 4 days"
+        answer["pattern"]["unanswered"] == 4
+        and answer["pattern"]["reason"] == "written 4 times without a reply in 4 days"
     )
     replied = body | {
         "history": [*history, {"direction": "outgoing", "time": (T0 + 3 * DAY).isoformat(), "text": "Sure!"}]

@@ -142,6 +142,8 @@ def test_a_scored_inbox_is_read_in_the_page_flagged_first(
     expect(senders).to_have_count(len(summary["senders_by_concern"]))
     assert senders.first.get_attribute("data-sender") == summary["senders_by_concern"][0]["sender"]
     expect(senders.first.locator("svg.timeline")).to_be_visible()
+    owner = summary["owner"]
+    expect(page.locator("#inbox-owner")).to_have_text(f"Owner: {', '.join(owner['aliases'])} ({owner['how']}).")
     # Filter and sort with the keyboard-usable controls.
     page.get_by_label("flagged only").check()
     expect(table).to_have_count(flagged)

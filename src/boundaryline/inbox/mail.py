@@ -7,12 +7,13 @@ from __future__ import annotations
 import csv
 import email
 import hashlib
+import re
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 from email import policy
 from email.contentmanager import raw_data_manager
 from email.message import Message as Mail  # a parsed e-mail (compat32); Message is our record
-from email.utils import parsedate_to_datetime
+from email.utils import parseaddr, parsedate_to_datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -198,6 +199,38 @@ def _thread(mail: Mail) -> str | None:
     return _header(mail, "In-Reply-To") or _header(mail, "Message-ID")
 
 
+# Mailman and Google Groups rewrite From to the list's address for DMARC: "'Ana Lima' via dev-list" <dev@…>.
+_VIA_LIST = re.compile(r"^'?(?P<author>.+?)'?\s+via\s+(?P<list>.+)$")
+
+
+def mailing_list(mail: Mail) -> str | None:
+    """The address (or id) of the list that relayed the message: the From of a "X via list" rewrite, else
+    List-Post, else List-Id; None for direct mail."""
+    name, addr = parseaddr(_header(mail, "From") or "")
+    if addr and _VIA_LIST.match(name):
+        return addr.lower()
+    post = re.search(r"mailto:([^>?\s]+)", _header(mail, "List-Post") or "")
+    if post:
+        return post.group(1).lower()
+    list_id = _header(mail, "List-Id")
+    if list_id:
+        inside = re.search(r"<([^>]+)>", list_id)
+        return (inside.group(1) if inside else list_id).strip().lower()
+    return None
+
+
+def list_author(sender: str | None, reply_to: str | None, relayed_by: str) -> str | None:
+    """The author of a list message whose From the list rewrote ("X via list"): X, with the Reply-To address
+    when it is not the list's own; any other From is the author's already."""
+    name, addr = parseaddr(sender or "")
+    match = _VIA_LIST.match(name)
+    if not match or addr.lower() != relayed_by:
+        return sender
+    author = match["author"].strip()
+    _, reply = parseaddr(reply_to or "")
+    return f'"{author}" <{reply}>' if reply and reply.lower() != relayed_by else author
+
+
 def gmail_direction(labels: str | None) -> Direction | None:
     """From Gmail Takeout's ``X-Gmail-Labels``: "outgoing" for the owner's Sent mail and drafts, "incoming" for
     the rest; None when there are no labels (not a Takeout export)."""
@@ -229,11 +262,13 @@ def parse_mail(
     if not body.text.strip():
         return BadRecord(source, location, "empty body (no text in the message, not even quoted text)", "body")
     message_id = _header(mail, "Message-ID") or f"{Path(source).name}:{hashlib.sha256(raw).hexdigest()[:12]}"
+    relayed_by = mailing_list(mail)
+    sender = _header(mail, "From")
     return Message(
         id=message_id.strip("<>"),
         text=body.text,
         source=f"{source}: {location}",
-        sender=_header(mail, "From"),
+        sender=list_author(sender, _header(mail, "Reply-To"), relayed_by) if relayed_by else sender,
         recipients=_header(mail, "To"),
         date=_date(mail),
         subject=_header(mail, "Subject"),
@@ -241,6 +276,7 @@ def parse_mail(
         truncated=truncated,
         quoted_only=body.quoted_only,
         direction=gmail_direction(_header(mail, "X-Gmail-Labels")) or direction,
+        mailing_list=relayed_by,
     )
 
 

@@ -27,6 +27,7 @@ class Message:
     quoted_only: bool = False  # the sender added nothing: the text scored is the message they quoted
     direction: Direction | None = None  # "outgoing": the owner's own mail (Gmail's Sent label); None: unknown
     channel: str | None = None  # email, linkedin_dm, text_message, chat…: from the export, or a channel column
+    mailing_list: str | None = None  # the list that relayed it (List-Id, List-Post, "X via list"): never the owner
 
 
 @dataclass(frozen=True, slots=True)
