@@ -8,7 +8,7 @@ and Dask parts merge theirs with ``+``) and one decision is taken over the whole
 2. the sender of the messages the export marks as the owner's own (Gmail Takeout's Sent label, a Sent folder);
 3. in WhatsApp's "WhatsApp Chat with Ana.txt", the one writer who is not Ana;
 4. in conversation exports (LinkedIn ``messages.csv``, Slack DMs, several chats), the one person in (nearly)
-   every conversation;
+   every two-person conversation;
 5. in mail, the address in the To of most direct (non-list) messages.
 
 A mailing-list address is never the owner. When none of these settles it, the owner is not decided: the
@@ -140,15 +140,16 @@ def _from_chat_names(evidence: OwnerEvidence) -> Owner | None:
 
 
 def _from_conversations(evidence: OwnerEvidence) -> Owner | None:
-    """The person in (nearly) every conversation of a chat export, with nobody else close."""
-    conversations = [names for names in evidence.conversations.values() if len(names) >= 2]
+    """The person in (nearly) every two-person conversation of a chat export (LinkedIn's, Slack's DMs), with
+    nobody else close. Group chats and channels say nothing of whose export it is."""
+    conversations = [names for names in evidence.conversations.values() if len(names) == 2]
     if len(conversations) < 2:
         return None
     counts = Counter(name for names in conversations for name in sorted(names))
     (first, n), *rest = counts.most_common(2)
     runner_up = rest[0][1] if rest else 0
     if n >= EVERY_CONVERSATION_SHARE * len(conversations) and runner_up <= RUNNER_UP_SHARE * len(conversations):
-        return Owner(frozenset({first}), f"the one person in {n} of the {len(conversations)} conversations")
+        return Owner(frozenset({first}), f"the one person in {n} of the {len(conversations)} two-person conversations")
     return None
 
 
@@ -164,10 +165,13 @@ def _from_recipients(evidence: OwnerEvidence) -> Owner | None:
 
 
 def _why_undecided(evidence: OwnerEvidence) -> str:
-    if len([c for c in evidence.conversations.values() if len(c) >= 2]) == 1:
+    pairs = sum(len(names) == 2 for names in evidence.conversations.values())
+    if pairs == 1:
         return "one conversation between two people, and nothing says which of them exported it"
+    if pairs:
+        return "no one person takes part in nearly every two-person conversation"
     if evidence.conversations:
-        return "no one person takes part in nearly every conversation"
+        return "no two-person conversation (only group chats or channels) to tell the owner by"
     if evidence.addressed:
         return "no address receives most of the direct mail"
     return "the export names no recipients and marks no message as sent"

@@ -20,6 +20,7 @@ from boundaryline.batch import ScoreOptions, score_inbox
 from boundaryline.cli import main as cli
 from boundaryline.inbox import BadRecord, Message, SystemNotice, detect_format, read_inbox
 from boundaryline.inbox.tabular import sample_encoding
+from boundaryline.owner import OwnerEvidence, decide_owner
 from boundaryline.predict import Scorer
 from boundaryline.settings import Settings
 
@@ -76,6 +77,11 @@ def test_gmail_takeout_labels_mark_sent_mail_and_threads(tmp_path: Path) -> None
         ("Brouillon", "outgoing", "1800"),  # a French account's "Envoyé"
         ("No labels here.", None, messages[3].thread),
     ]
+    owner = decide_owner(OwnerEvidence.of(messages))  # the account: the sender of what Gmail marks as sent
+    assert (
+        owner.aliases == {"priya@example.com"}
+        and owner.how == "the sender of the 2 message(s) the export marks as sent"
+    )
     assert detect_format(box.parent) == "thunderbird"  # the Takeout Mail folder: every .mbox in it
     assert [m.direction for m in split(list(read_inbox(box.parent)))[0]] == ["incoming", "outgoing", "outgoing", None]
 

@@ -149,7 +149,7 @@ def test_the_linkedin_owner_is_the_person_in_every_conversation(
         write_linkedin(tmp_path / "messages.csv", linkedin_export()), tiny_trained, tiny_scorer, tmp_path
     )
     assert summary.owner is not None and summary.owner.aliases == {"ana lima"}
-    assert "in 4 of the 4 conversations" in summary.owner.how  # the closed accounts name nobody
+    assert "in 4 of the 4 two-person conversations" in summary.owner.how  # the closed accounts name nobody
     assert summary.outgoing == 3 and summary.history_applied
     assert "ana lima" not in {s["sender"] for s in summary.senders}
     raj = [r for r in rows if r["sender"] == "Raj Patel"]
@@ -257,3 +257,22 @@ def test_list_mail_is_read_with_its_author(tmp_path: Path) -> None:
     assert len(listed) == 6 and {(r.sender, r.mailing_list) for r in listed} == {
         ("Alice Moreau", "dev-list@lists.example.org")
     }
+
+
+SLACK = Path(__file__).parents[2].parent / "shared" / "peer-fixtures" / "slack-export-viewer" / "unz"
+
+
+@pytest.mark.skipif(not SLACK.is_dir(), reason="../shared/peer-fixtures is not beside the checkout")
+def test_a_slack_workspace_of_channels_names_no_owner() -> None:
+    """A real workspace export (two channels, no DMs): channels say nothing of whose export it is."""
+    messages = [m for m in read_inbox(SLACK) if isinstance(m, Message)]
+    owner = decide_owner(OwnerEvidence.of(messages))
+    assert len(messages) > 40 and not owner.decided
+    assert owner.how == "no two-person conversation (only group chats or channels) to tell the owner by"
+
+
+def test_slack_direct_messages_name_the_owner_whatever_the_channels() -> None:
+    dms = [message(p, "ana", thread=f"D{i}", channel="chat") for i, p in enumerate(["raj", "bo", "kim"])]
+    channel = [message(p, None, thread="C1", channel="chat") for p in ["raj", "bo", "kim", "dee", "lu"]]
+    owner = decide_owner(OwnerEvidence.of(dms + channel))
+    assert owner.aliases == {"ana"} and owner.how == "the one person in 3 of the 3 two-person conversations"
