@@ -7,7 +7,7 @@ and what the rule adds to the text on real LinkedIn DMs nobody here wrote.
    windows: the share of the annotators' pestering it catches and of their professional messages it would
    turn. The settings are chosen here, on training exports only.
 3. The chosen settings on the *test* exports (two whole exports never trained on), with the model in
-   service: text alone against text with the history.
+   service: text alone against text with the history; and the frozen thread set in each export shape.
 
 Results: ``reports/study/history_rule.json`` and ``.md``, summarised in docs/model-selection.md ("Turns and
 windows"). Only counts and rates are written: never a message's text (these are private messages).
@@ -22,7 +22,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from boundaryline.evaluate import evaluate_real_conversations, real_conversations_table
+from boundaryline.data import load_threads
+from boundaryline.evaluate import evaluate_real_conversations, evaluate_threads, real_conversations_table, threads_table
 from boundaryline.external import load_real_dm_conversations
 from boundaryline.files import write_atomic
 from boundaryline.predict import load_scorer
@@ -60,9 +61,10 @@ def rule_alone(conversations: pd.DataFrame, rule: Rule) -> dict[str, Any]:
             if row.direction == "sent":
                 tracker.owner_wrote(["them"], refused=is_refusal(row.text))
             elif row.direction == "received":
-                pattern = tracker.received("them", row.when.to_pydatetime(), "linkedin_dm")
+                request = is_request(row.text)
+                pattern = tracker.received("them", row.when.to_pydatetime(), "linkedin_dm", request=request)
                 if row.label:
-                    fired[row.label].append(pattern.reason is not None and is_request(row.text))
+                    fired[row.label].append(pattern.reason is not None and request)
     return {
         "pestering_caught": float(np.mean(fired["pestering"])) if fired["pestering"] else None,
         "pestering": len(fired["pestering"]),
@@ -96,6 +98,7 @@ def main(settings: Settings | None = None) -> dict[str, Any]:
         }
     )
     earlier = evaluate_real_conversations(scorer.pipeline, scorer.thresholds, before, test)
+    threads = evaluate_threads(scorer.pipeline, load_threads(settings), scorer.thresholds, settings)
     chosen = Rule.of(settings)
     result = {
         "model": scorer.version,
@@ -108,6 +111,7 @@ def main(settings: Settings | None = None) -> dict[str, Any]:
         },
         "test_exports_with_model": final,
         "test_exports_with_model_no_turns_one_window": earlier["with_history"],
+        "thread_set": threads,
     }
     folder = settings.reports_dir / "study"
     write_atomic(folder / "history_rule.json", json.dumps(result, indent=2) + "\n")
@@ -146,6 +150,10 @@ def to_markdown(result: dict[str, Any]) -> str:
             real_conversations_table(final, {"with the rule before (no turns, 3 in 7 d)": earlier_rows(result)}),
             "",
             f"Turned pestering by the pattern, by true label: {json.dumps(final['turned_by_pattern'])}",
+            "",
+            "## The frozen thread set, written as one export of each shape (the owner decided from it)",
+            "",
+            threads_table(result["thread_set"]),
             "",
         ]
     )

@@ -349,7 +349,9 @@ function parseCSV(text) {
 function toRow(raw) {
   const p = Object.fromEntries(LABELS.map((l) => [l, Number(raw[`p_${l}`] ?? 0)]));
   const flagged = raw.flagged === true || /^(true|1|yes)$/i.test(String(raw.flagged));
-  const when = raw.date ? Date.parse(raw.date) : NaN;
+  // A date without an offset is UTC, as boundaryline reads it (Date.parse would take it for local time).
+  const date = String(raw.date ?? "");
+  const when = date ? Date.parse(/T[\d:.]+$/.test(date) ? `${date}Z` : date) : NaN;
   return {
     id: String(raw.id ?? ""),
     sender: String(raw.sender ?? ""),
@@ -392,7 +394,9 @@ function addresses(value) {
 const PLACEHOLDERS = new Set([
   "linkedin member", "linkedin user", "unknown", "unknown sender", "anonymous", "deleted user", "former member",
 ]);
-const TURN_GAP_MS = 10 * 60 * 1000; // BOUNDARYLINE_PATTERN_TURN_MINUTES' default: closer messages are one turn
+// BOUNDARYLINE_PATTERN_TURN_MINUTES' default (closer messages are one turn): only for a results file opened
+// without its summary, whose ranking is used as it is whenever it is there.
+const TURN_GAP_MS = 10 * 60 * 1000;
 
 function person(value, thread) {
   const key = address(value);
@@ -401,7 +405,9 @@ function person(value, thread) {
 }
 
 function people(value, thread) {
-  return addresses(value).map((key) => (PLACEHOLDERS.has(key) ? `${key} (conversation ${thread})` : key));
+  return addresses(value)
+    .map((key) => (PLACEHOLDERS.has(key) ? (thread ? `${key} (conversation ${thread})` : "") : key))
+    .filter(Boolean);
 }
 
 // The sender ranking of boundaryline.senders.summarise_senders, for a results file opened without its summary:
@@ -505,7 +511,7 @@ function ownerLine() {
       : `Owner not decided: ${owner.how}. No sender history was applied; name the owner with --owner.`;
   }
   const own = inbox.rows.filter((r) => r.direction === "outgoing");
-  const names = [...new Set(own.map((r) => address(r.sender)))].join(", ");
+  const names = [...new Set(own.map((r) => person(r.sender, r.thread)))].join(", ");
   return own.length
     ? `The owner's own messages in this file: ${own.length} (from ${names}). Open the summary for how the owner was decided.`
     : "No message of the owner's in this file. Open the summary for who the owner is.";

@@ -347,7 +347,7 @@ def score_inbox(
                 kept.append((replace(message, text=""), score.label, Cues.of(message.text)))
             summary.scored += len(messages)
             progress.update(len(messages))
-        _, verdicts = owner_and_verdicts(summary, kept, options, settings)
+        verdicts = run_history(summary, kept, options, settings)
         writer = _ResultsWriter(out, output_format)
         try:
             write_rows(writer, summary, zip((m for m, _, _ in kept), sides, strict=True), verdicts)
@@ -367,15 +367,19 @@ def score_inbox(
 Kept = tuple[Message, str, "Cues"]  # a message without its text, its text's label, and its cues
 
 
-def owner_and_verdicts(
+def owner_of(evidence: OwnerEvidence, options: ScoreOptions, settings: Settings) -> Owner:
+    """The owner a run names (``--owner``, else ``BOUNDARYLINE_OWNER``), else the one ``evidence`` shows."""
+    return decide_owner(evidence, options.owner_names or settings.owner)
+
+
+def run_history(
     summary: BatchSummary, kept: list[Kept], options: ScoreOptions, settings: Settings
-) -> tuple[Owner, list[dict[str, Any]]]:
-    """The inbox owner (``owner.decide_owner``, into ``summary``) and every message's history verdict
-    (``history_verdicts``), in the order of ``kept``."""
-    evidence = OwnerEvidence.of(m for m, _, _ in kept)
-    summary.owner = owner = decide_owner(evidence, options.owner_names or settings.owner)
+) -> list[dict[str, Any]]:
+    """Every message's history verdict (``history_verdicts``), in the order of ``kept``; the owner and whether
+    the history could be applied go into ``summary``."""
+    summary.owner = owner = owner_of(OwnerEvidence.of(m for m, _, _ in kept), options, settings)
     verdicts, summary.history_applied = history_verdicts(kept, owner, settings)
-    return owner, verdicts
+    return verdicts
 
 
 def write_rows(
@@ -469,7 +473,7 @@ def history_verdicts(
             continue
         sender = person(message.sender, message.thread)
         followed = owner.decided and sender and not message.mailing_list and not AUTOMATED_SENDER.search(sender)
-        pattern = tracker.received(sender, message.date, message.channel) if followed else None
+        pattern = tracker.received(sender, message.date, message.channel, request=cues.request) if followed else None
         reason = pattern.reason if pattern is not None else None
         label, fired = combine(text_label, reason if applied else None, cues.request)
         verdicts[i] = {

@@ -32,8 +32,8 @@ from contextlib import ExitStack
 from functools import partial
 from typing import Any
 
-from boundaryline.batch import OUTGOING_VERDICT, BatchSummary, ScoreOptions, history_verdicts
-from boundaryline.owner import Owner, OwnerEvidence, decide_owner
+from boundaryline.batch import OUTGOING_VERDICT, BatchSummary, ScoreOptions, history_verdicts, owner_of
+from boundaryline.owner import Owner, OwnerEvidence
 from boundaryline.partitions import Partition
 from boundaryline.parts import HISTORY_FIELDS, PartResult, Piece, _kept, finish_piece, part_lines, piece_path
 from boundaryline.senders import Rule, SenderSummary, by_concern, people, person, summarise_senders
@@ -109,7 +109,7 @@ class DaskEngine:
         parts = db.from_sequence(results, npartitions=max(1, len(results)))
         tally = parts.map(_tally).fold(_add_tallies, initial=(OwnerEvidence(), set(), False))
         evidence, senders, outgoing = self.client.compute(tally, sync=True)
-        summary.owner = owner = decide_owner(evidence, options.owner_names or settings.owner)
+        summary.owner = owner = owner_of(evidence, options, settings)
         summary.history_applied = applied = owner.decided and (outgoing or bool(owner.aliases & senders))
         judged = (
             parts.map(partial(_events, owner=owner))

@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from boundaryline.inbox.records import Message
-from boundaryline.senders import address, is_placeholder, people, person
+from boundaryline.senders import address, addresses, is_placeholder, people, person
 
 # The file WhatsApp names a chat's export after its counterpart, in the phone's language.
 WHATSAPP_CHAT_WITH = re.compile(
@@ -59,8 +59,9 @@ class OwnerEvidence:
             self.marked[sender] += 1
         if message.channel in CHAT_CHANNELS and message.thread:
             found = self.conversations.setdefault(message.thread, set())
-            found.update(p for p in {sender, *people(message.recipients, message.thread)} if "(conversation " not in p)
-            found.discard("")
+            if message.recipients:  # a Slack channel names no recipients: its posters are not a conversation's two
+                named = {address(message.sender), *addresses(message.recipients)}
+                found.update(key for key in named if not is_placeholder(key))
             if (match := WHATSAPP_CHAT_WITH.match(message.thread)) is not None:
                 self.named[message.thread] = address(match["name"])
         elif message.direction != "outgoing" and (to := people(message.recipients, message.thread)):
@@ -132,9 +133,10 @@ def _from_chat_names(evidence: OwnerEvidence) -> Owner | None:
         if counterpart not in writers or len(writers) != 2:
             continue  # a group chat is named after the group, not a person: no evidence
         counterparts.append(counterpart)
-        candidates = writers - {counterpart} if candidates is None else candidates & writers
+        others = writers - {counterpart}
+        candidates = others if candidates is None else candidates & others
     if candidates is not None and len(candidates) == 1:
-        named = ", ".join(counterparts)
+        named = ", ".join(counterparts[:3]) + (f" and {len(counterparts) - 3} more" if len(counterparts) > 3 else "")
         return Owner(frozenset(candidates), f"the writer besides the person each chat file is named after ({named})")
     return None
 
@@ -159,8 +161,8 @@ def _from_recipients(evidence: OwnerEvidence) -> Owner | None:
     if not candidates or evidence.addressed == 0:
         return None
     key, n = candidates[0]
-    if n < MAIL_OWNER_SHARE * evidence.addressed:
-        return None
+    if n < MAIL_OWNER_SHARE * evidence.addressed or (len(candidates) > 1 and candidates[1][1] == n):
+        return None  # too few, or two addresses as often (a shared alias?): not a guess
     return Owner(frozenset({key}), f"the recipient of {n} of the {evidence.addressed} direct messages")
 
 
@@ -173,5 +175,5 @@ def _why_undecided(evidence: OwnerEvidence) -> str:
     if evidence.conversations:
         return "no two-person conversation (only group chats or channels) to tell the owner by"
     if evidence.addressed:
-        return "no address receives most of the direct mail"
+        return "no one address receives most of the direct mail"
     return "the export names no recipients and marks no message as sent"

@@ -46,9 +46,9 @@ from boundaryline.batch import (
     _parts,
     _ResultsWriter,
     _score_chunk,
-    owner_and_verdicts,
     rank_senders,
     results_path,
+    run_history,
     write_rows,
     write_summary,
 )
@@ -347,7 +347,7 @@ def merge_parts(
     part in partition order; each partition's rows finished by the workers. Returns the pieces, in partition
     order, and the senders ranked."""
     kept = [k for _, part_kept in parts for k in part_kept]
-    _, verdicts = owner_and_verdicts(summary, kept, options, settings)
+    verdicts = run_history(summary, kept, options, settings)
     jobs, start = [], 0
     for result, _ in parts:
         job_verdicts = tuple(verdicts[start : start + result.scored])

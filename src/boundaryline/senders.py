@@ -86,22 +86,22 @@ def is_placeholder(key: str) -> bool:
     return not key or key in PLACEHOLDER_SENDERS
 
 
-def person(value: str | None, thread: str | None) -> str:
-    """Who a From value names, as the history follows them: the address (or the name, in exports without
-    one); a placeholder ("LinkedIn Member") or an empty From is a different person in each conversation."""
-    key = address(value)
+def _keyed(key: str, thread: str | None) -> str:
     if is_placeholder(key):
         return f"{key or 'unknown sender'} (conversation {thread})" if thread else ""
     return key
 
 
+def person(value: str | None, thread: str | None) -> str:
+    """Who a From value names, as the history follows them: the address (or the name, in exports without
+    one); a placeholder ("LinkedIn Member") or an empty From is a different person in each conversation, and
+    nobody outside one."""
+    return _keyed(address(value), thread)
+
+
 def people(value: str | None, thread: str | None) -> frozenset[str]:
     """``person`` for each recipient of a To value."""
-    return frozenset(
-        f"{key} (conversation {thread})" if is_placeholder(key) else key
-        for key in addresses(value)
-        if thread or not is_placeholder(key)
-    )
+    return frozenset(key for key in (_keyed(a, thread) for a in addresses(value)) if key)
 
 
 def summarise_senders(
@@ -239,8 +239,10 @@ class Pattern:
 
 
 def _days(span: timedelta) -> str:
-    days = span.total_seconds() / 86400
-    return f"{days:.0f} day{'s' if round(days) != 1 else ''}" if days >= 1 else f"{span.total_seconds() / 3600:.0f} h"
+    seconds = span.total_seconds()
+    if seconds >= 86400:
+        return f"{seconds / 86400:.0f} day{'s' if round(seconds / 86400) != 1 else ''}"
+    return f"{seconds / 3600:.0f} h" if seconds >= 3600 else f"{seconds / 60:.0f} min"
 
 
 @dataclass
@@ -250,13 +252,14 @@ class _Run:
 
     turns: int = 0
     undated: bool = False  # a turn without a date: the run's span is unknown
-    first: datetime | None = None  # the start of the first dated turn, and the last dated message
+    first: datetime | None = None  # the start of the first dated turn, of the current one, and the last message
+    turn_start: datetime | None = None
     last: datetime | None = None
     recent: deque[datetime] = field(default_factory=deque)  # starts of the dated turns still inside the window
     shortest_gap: timedelta | None = None  # between consecutive turns
     channels: list[str] = field(default_factory=list)
     refused: bool = False
-    pestering: bool = False  # the run has been pestering: it stays so until the owner writes
+    pestering: bool = False  # the pattern has flagged a request of the run: it stays so until the owner writes
 
 
 def _inside_a_window(starts: deque[datetime], when: datetime, rule: Rule) -> list[datetime]:
@@ -286,20 +289,24 @@ class PatternTracker:
         for person in to:
             self._runs[person] = _Run(refused=refused)
 
-    def received(self, sender: str, when: datetime | None, channel: str | None) -> Pattern:
+    def received(self, sender: str, when: datetime | None, channel: str | None, *, request: bool = True) -> Pattern:
+        """The pattern of a message from ``sender``; ``request``: it asks or follows up (only a flagged request
+        makes the rest of the run pestering)."""
         rule, run = self.rule, self._runs[sender]
         if when is None:
             run.turns += 1  # without a time it cannot be joined to a burst
             run.undated = True
         else:
             when = utc(when)
-            if run.last is None or when - run.last > rule.turn_gap or run.turns == 0:
-                if run.last is not None and run.turns:
+            # A turn is measured from its first message: a message every nine minutes is not one endless turn.
+            if run.turn_start is None or when - run.turn_start > rule.turn_gap:
+                if run.last is not None:
                     gap = when - run.last
                     run.shortest_gap = gap if run.shortest_gap is None else min(run.shortest_gap, gap)
                 run.turns += 1
                 run.recent.append(when)
                 run.first = run.first or when
+                run.turn_start = when
             run.last = when
             while run.recent and when - run.recent[0] > rule.longest:
                 run.recent.popleft()
@@ -310,7 +317,7 @@ class PatternTracker:
         if run.refused:
             reason = "written again after the owner said no or not now"
         elif when is not None and (inside := _inside_a_window(run.recent, when, rule)):
-            run.pestering = True
+            run.pestering = run.pestering or request
             reason = f"written {len(inside)} times without a reply in {_days(when - inside[0])}"
         elif run.pestering:
             reason = f"written {run.turns} times without a reply" + (f" in {_days(span)}" if span else "")
@@ -372,8 +379,8 @@ def pattern_of(
     for event in history:
         if event.outgoing:
             tracker.owner_wrote(["sender"], refused=is_refusal(event.text))
-        else:
-            tracker.received("sender", event.time, event.channel)
+        else:  # an earlier message given without its text is taken for a request
+            tracker.received("sender", event.time, event.channel, request=not event.text or is_request(event.text))
     return tracker.received("sender", time, channel)
 
 

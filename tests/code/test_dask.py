@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from boundaryline.batch import BatchSummary, Cues, ScoreOptions, TextSide, owner_and_verdicts, rank_senders, score_inbox
+from boundaryline.batch import BatchSummary, Cues, ScoreOptions, TextSide, rank_senders, run_history, score_inbox
 from boundaryline.inbox import Message
 from boundaryline.parts import PartResult, PieceJob, _kept, _part_line, write_piece
 from boundaryline.predict import Scorer
@@ -170,7 +170,7 @@ def test_the_history_on_the_cluster_is_the_history_of_one_process(owner: str | N
         results = _random_parts(random.Random(seed), folder)
         kept = [_kept(json.loads(line)) for r in results for line in r.rows.read_text(encoding="utf-8").splitlines()]
         alone = BatchSummary(inbox="", results_file="", model_version="")
-        found, verdicts = owner_and_verdicts(alone, kept, options, settings)
+        verdicts = run_history(alone, kept, options, settings)
         expected, start = [], 0
         for r in results:
             job = PieceJob(
@@ -182,7 +182,7 @@ def test_the_history_on_the_cluster_is_the_history_of_one_process(owner: str | N
         pieces, senders = engine.finish(results, on_cluster, options, settings, "jsonl")
         assert [piece.path.read_bytes() for piece in pieces] == expected, f"seed {seed}"
         assert [s.to_dict() for s in senders] == [s.to_dict() for s in rank_senders(kept, verdicts, settings)], seed
-        assert (on_cluster.owner, on_cluster.history_applied) == (found, alone.history_applied), f"seed {seed}"
+        assert (on_cluster.owner, on_cluster.history_applied) == (alone.owner, alone.history_applied), f"seed {seed}"
 
 
 def test_a_blank_owner_is_refused() -> None:

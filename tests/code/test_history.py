@@ -97,12 +97,18 @@ def test_batch_results_carry_the_pattern_and_both_labels(
 # ----- issue 20: monotone, turn-aware
 
 
-def follow_ups(days: list[float], *, replies: tuple[float, ...] = ()) -> list[dict[str, Any]]:
-    """The verdicts of one sender's requests (``days`` after T0) with the owner replying at ``replies``."""
+def follow_ups(
+    days: list[float], *, replies: tuple[float, ...] = (), asks: list[bool] | None = None
+) -> list[dict[str, Any]]:
+    """The verdicts of one sender's messages (``days`` after T0; requests unless ``asks`` says otherwise) with
+    the owner replying at ``replies``."""
     sam, me = "Sam <sam@example.com>", "me@example.com"
-    messages = [(Message(f"s{i}", "", "t", sam, me, T0 + d * DAY), False) for i, d in enumerate(days)]
-    messages += [(Message(f"o{i}", "", "t", me, sam, T0 + d * DAY), False) for i, d in enumerate(replies)]
-    kept = [(m, "professional", Cues(refusal=refusal, request=True)) for m, refusal in messages]
+    asks = asks or [True] * len(days)
+    messages = [
+        (Message(f"s{i}", "", "t", sam, me, T0 + d * DAY), a) for i, (d, a) in enumerate(zip(days, asks, strict=True))
+    ]
+    messages += [(Message(f"o{i}", "", "t", me, sam, T0 + d * DAY), True) for i, d in enumerate(replies)]
+    kept = [(m, "professional", Cues(refusal=False, request=request)) for m, request in messages]
     verdicts, _ = history_verdicts(kept, Owner(frozenset({me}), "test"), SETTINGS, applied=True)
     return [v for (m, _, _), v in zip(kept, verdicts, strict=True) if m.id.startswith("s")]
 
@@ -134,16 +140,17 @@ def test_the_turn_gap_is_a_setting() -> None:
     kept = [(m, "professional", Cues(refusal=False, request=True)) for m, _ in messages]
     owner = Owner(frozenset({"me@x.com"}), "test")
     by_default, _ = history_verdicts(kept, owner, SETTINGS, applied=True)
-    wider, _ = history_verdicts(kept, owner, Settings(pattern_turn_minutes=20), applied=True)
+    wider, _ = history_verdicts(kept, owner, Settings(pattern_turn_minutes=40), applied=True)
     assert [v["unanswered"] for v in by_default] == [1, 2, 3] and [v["unanswered"] for v in wider] == [1, 1, 1]
 
 
+gaps = st.one_of(st.floats(0.0, 0.02), st.floats(0.0, 20.0))  # minutes apart (bursts) or days
 requests = st.lists(
-    st.tuples(st.floats(0.0, 20.0), st.booleans(), st.booleans()), min_size=1, max_size=12
+    st.tuples(gaps, st.booleans(), st.booleans()), min_size=1, max_size=12
 )  # (days since the previous event, written by the owner, the owner's message says no)
 
 
-@given(requests, st.floats(0.0, 20.0))
+@given(requests, gaps)
 @hypothesis_settings(max_examples=300, deadline=None)
 def test_one_more_unanswered_request_never_unflags(events: list[tuple[float, bool, bool]], last_gap: float) -> None:
     """Adding one more unanswered request to a history never turns a flagged message into a professional one,
@@ -170,3 +177,22 @@ def test_the_readme_long_run() -> None:
     assert [v["label"] for v in verdicts] == ["professional"] * 3 + ["pestering"] * 5
     assert verdicts[3]["pattern"] == "written 4 times without a reply in 15 days"
     assert verdicts[6]["pattern"] == "written 7 times without a reply in 30 days"
+
+
+def test_only_a_flagged_request_makes_the_rest_of_the_run_pestering() -> None:
+    """Three notes that ask nothing, then a question two months later: the notes were never pestering, so
+    the question is judged by its own window (one turn)."""
+    verdicts = follow_ups([0, 1, 2, 60], asks=[False, False, False, True])
+    assert [v["label"] for v in verdicts] == ["professional"] * 4
+
+
+def test_a_turn_is_measured_from_its_first_message() -> None:
+    """A message every nine minutes is a turn every two messages, not one endless turn; and one more message
+    inside a turn never removes a flag."""
+    nine_minutes = [i * 9 / (24 * 60) for i in range(40)]
+    verdicts = follow_ups(nine_minutes)
+    assert verdicts[-1]["unanswered"] == 20 and verdicts[-1]["label"] == "pestering"
+    quarter_hours = [0, 15 / (24 * 60), 30 / (24 * 60)]
+    assert follow_ups(quarter_hours)[-1]["label"] == "pestering"
+    with_one_more = follow_ups(sorted([*quarter_hours, 8 / (24 * 60)]))
+    assert with_one_more[-1]["label"] == "pestering" and with_one_more[-1]["pattern"].endswith("in 30 min")

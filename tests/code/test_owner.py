@@ -229,7 +229,7 @@ def test_the_rules_in_order() -> None:
     assert decide_owner(OwnerEvidence.of(marked), ["Other <o@x.com>"]).aliases == {"o@x.com"}
     spread = [message(f"s{i}@x.com", f"r{i}@x.com") for i in range(4)]
     undecided = decide_owner(OwnerEvidence.of(spread))
-    assert not undecided.decided and undecided.how == "no address receives most of the direct mail"
+    assert not undecided.decided and undecided.how == "no one address receives most of the direct mail"
     nothing = decide_owner(OwnerEvidence.of([message("a@x.com", None)]))
     assert nothing.how == "the export names no recipients and marks no message as sent"
 
@@ -276,3 +276,31 @@ def test_slack_direct_messages_name_the_owner_whatever_the_channels() -> None:
     channel = [message(p, None, thread="C1", channel="chat") for p in ["raj", "bo", "kim", "dee", "lu"]]
     owner = decide_owner(OwnerEvidence.of(dms + channel))
     assert owner.aliases == {"ana"} and owner.how == "the one person in 3 of the 3 two-person conversations"
+
+
+def test_a_tie_for_the_most_mail_decides_nothing() -> None:
+    both = [message(f"s{i}@x.com", "a@x.com, b@x.com") for i in range(3)]
+    assert decide_owner(OwnerEvidence.of(both)).how == "no one address receives most of the direct mail"
+
+
+def test_a_slack_channel_with_two_posters_is_not_a_conversation_of_two() -> None:
+    posts = [message(p, None, thread=c, channel="chat") for c in ("C1", "C2") for p in (f"{c}-poster", "bob")]
+    assert not decide_owner(OwnerEvidence.of(posts)).decided
+
+
+@pytest.mark.parametrize(
+    ("headers", "sender", "relayed_by", "author"),
+    [
+        ("", "Jane Doe via DocuSign <dse@docusign.net>", None, "Jane Doe via DocuSign <dse@docusign.net>"),
+        ("List-Id: <dev.lists.example.org>\n", "Jane Doe Via dev <dev@lists.example.org>", "dev@lists.example.org",
+         "Jane Doe"),
+        ("List-Post: <mailto:dev@lists.example.org>\n", "Jane <jane@example.com>", "dev@lists.example.org",
+         "Jane <jane@example.com>"),
+    ],
+    ids=["via-without-list-headers", "via-any-case", "list-post"],
+)  # fmt: skip
+def test_what_is_list_mail(tmp_path: Path, headers: str, sender: str, relayed_by: str | None, author: str) -> None:
+    path = tmp_path / "one.mbox"
+    path.write_text(mail(1, sender, "me@example.com", 0, "Hi", "Hello there.", headers), encoding="utf-8")
+    [found] = read_inbox(path)
+    assert isinstance(found, Message) and (found.mailing_list, found.sender) == (relayed_by, author)

@@ -200,35 +200,29 @@ def _thread(mail: Mail) -> str | None:
 
 
 # Mailman and Google Groups rewrite From to the list's address for DMARC: "'Ana Lima' via dev-list" <dev@…>.
-_VIA_LIST = re.compile(r"^'?(?P<author>.+?)'?\s+via\s+(?P<list>.+)$")
+_VIA_LIST = re.compile(r"^'?(?P<author>.+?)'?\s+via\s+(?P<list>.+)$", re.IGNORECASE)
 
 
-def mailing_list(mail: Mail) -> str | None:
-    """The address (or id) of the list that relayed the message: the From of a "X via list" rewrite, else
-    List-Post, else List-Id; None for direct mail."""
-    name, addr = parseaddr(_header(mail, "From") or "")
-    if addr and _VIA_LIST.match(name):
-        return addr.lower()
+def list_relay(mail: Mail) -> tuple[str | None, str | None]:
+    """The list that relayed the message (None for direct mail) and its author's From. A message is list mail
+    when it has List-Id or List-Post; a From the list rewrote ("X via list" <the list>) is X, with the
+    Reply-To address when that is not the list's own. Outside list mail "via" is a name like any other
+    ("Jane via DocuSign")."""
+    sender = _header(mail, "From")
     post = re.search(r"mailto:([^>?\s]+)", _header(mail, "List-Post") or "")
-    if post:
-        return post.group(1).lower()
     list_id = _header(mail, "List-Id")
-    if list_id:
-        inside = re.search(r"<([^>]+)>", list_id)
-        return (inside.group(1) if inside else list_id).strip().lower()
-    return None
-
-
-def list_author(sender: str | None, reply_to: str | None, relayed_by: str) -> str | None:
-    """The author of a list message whose From the list rewrote ("X via list"): X, with the Reply-To address
-    when it is not the list's own; any other From is the author's already."""
+    if not post and not list_id:
+        return None, sender
     name, addr = parseaddr(sender or "")
-    match = _VIA_LIST.match(name)
-    if not match or addr.lower() != relayed_by:
-        return sender
-    author = match["author"].strip()
-    _, reply = parseaddr(reply_to or "")
-    return f'"{author}" <{reply}>' if reply and reply.lower() != relayed_by else author
+    via = _VIA_LIST.match(name) if addr else None
+    if via:  # the From is the list's address: that is the list
+        _, reply = parseaddr(_header(mail, "Reply-To") or "")
+        author = via["author"].strip()
+        return addr.lower(), f'"{author}" <{reply}>' if reply and reply.lower() != addr.lower() else author
+    if post:
+        return post.group(1).lower(), sender
+    inside = re.search(r"<([^>]+)>", list_id or "")
+    return (inside.group(1) if inside else list_id or "").strip().lower(), sender
 
 
 def gmail_direction(labels: str | None) -> Direction | None:
@@ -262,13 +256,12 @@ def parse_mail(
     if not body.text.strip():
         return BadRecord(source, location, "empty body (no text in the message, not even quoted text)", "body")
     message_id = _header(mail, "Message-ID") or f"{Path(source).name}:{hashlib.sha256(raw).hexdigest()[:12]}"
-    relayed_by = mailing_list(mail)
-    sender = _header(mail, "From")
+    relayed_by, sender = list_relay(mail)
     return Message(
         id=message_id.strip("<>"),
         text=body.text,
         source=f"{source}: {location}",
-        sender=list_author(sender, _header(mail, "Reply-To"), relayed_by) if relayed_by else sender,
+        sender=sender,
         recipients=_header(mail, "To"),
         date=_date(mail),
         subject=_header(mail, "Subject"),
