@@ -194,6 +194,40 @@ class FeedbackOut(BaseModel):
     label: Label
 
 
+class ReviewIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    decision: Literal["accepted", "rejected"] = Field(
+        description="accepted: the next retrain merges it; rejected: it never does."
+    )
+
+
+class CorrectionOut(BaseModel):
+    """A correction not merged yet, beside what the model in service says of its text."""
+
+    id: str
+    text: str
+    label: Label = Field(description="The label the correction gives.")
+    channel: str | None = None
+    note: str | None = None
+    created: str = Field(description="When it was stored (ISO 8601, UTC).")
+    review: Literal["pending", "accepted", "rejected"]
+    reviewed: str | None = Field(default=None, description="When it was accepted or rejected (ISO 8601, UTC).")
+    model_label: Label = Field(description="The label the model in service gives the text (arg-max).")
+    model_probability: float = Field(description="The model's probability of its own label.")
+    probability_of_correction: float = Field(description="The model's probability of the corrected label.")
+    evidence: list[TermWeight] = Field(description="The terms that pushed hardest towards the model's label.")
+    marks: list[str] = Field(
+        description="Why a reviewer should look twice: it contradicts a confident model, or another correction"
+        " of the same text gives another label."
+    )
+
+
+class ReviewQueueOut(BaseModel):
+    model_version: str = Field(description="The model whose opinion is shown.")
+    corrections: list[CorrectionOut] = Field(description="Every correction not merged yet, oldest first.")
+
+
 class ReloadOut(BaseModel):
     previous: str | None
     current: str

@@ -32,12 +32,13 @@ function setStatus(node, message, isError = false) {
   node.classList.toggle("error", isError);
 }
 
-async function postJSON(url, body, headers = {}) {
-  const response = await fetch(url, {
-    method: "POST",
-    headers: { "content-type": "application/json", ...headers },
-    body: JSON.stringify(body),
-  });
+async function requestJSON(method, url, body, headers = {}) {
+  const options = { method, headers: { ...headers } };
+  if (body !== undefined) {
+    options.headers["content-type"] = "application/json";
+    options.body = JSON.stringify(body);
+  }
+  const response = await fetch(url, options);
   let data = null;
   try {
     data = await response.json();
@@ -46,6 +47,8 @@ async function postJSON(url, body, headers = {}) {
   }
   return { status: response.status, ok: response.ok, data };
 }
+
+const postJSON = (url, body, headers = {}) => requestJSON("POST", url, body, headers);
 
 function errorText(result) {
   const detail = result.data && result.data.detail;
@@ -65,6 +68,25 @@ function showView() {
     if (a.getAttribute("href") === `#${view.id}`) a.setAttribute("aria-current", "page");
     else a.removeAttribute("aria-current");
   }
+  if (view.id === "corrections") loadCorrections();
+}
+
+// ---------------------------------------------------------------- the API key (one per tab, for every view)
+
+const apiKey = () => sessionStorage.getItem(KEY_STORE);
+
+function showForgetButtons() {
+  for (const id of ["forget-key", "review-forget-key"]) $(id).hidden = !apiKey();
+}
+
+function rememberKey(key) {
+  sessionStorage.setItem(KEY_STORE, key);
+  showForgetButtons();
+}
+
+function forgetKey() {
+  sessionStorage.removeItem(KEY_STORE);
+  showForgetButtons();
 }
 
 // ---------------------------------------------------------------- check a message
@@ -253,7 +275,7 @@ function onSlider(label) {
 let pendingLabel = null;
 
 async function sendCorrection(label) {
-  const key = sessionStorage.getItem(KEY_STORE);
+  const key = apiKey();
   if (!key) {
     pendingLabel = label;
     $("key-form").hidden = false;
@@ -270,8 +292,7 @@ async function sendCorrection(label) {
   const result = await postJSON("/v1/feedback", body, { "X-API-Key": key });
   for (const b of buttons) b.disabled = false;
   if (result.status === 401) {
-    sessionStorage.removeItem(KEY_STORE);
-    $("forget-key").hidden = true;
+    forgetKey();
     pendingLabel = label;
     $("key-form").hidden = false;
     $("api-key").value = "";
@@ -299,12 +320,148 @@ function onKey(event) {
   event.preventDefault();
   const key = $("api-key").value.trim();
   if (!key) return;
-  sessionStorage.setItem(KEY_STORE, key);
+  rememberKey(key);
   $("api-key").value = "";
   $("key-form").hidden = true;
-  $("forget-key").hidden = false;
   if (pendingLabel) sendCorrection(pendingLabel);
   pendingLabel = null;
+}
+
+// ---------------------------------------------------------------- review the corrections
+
+const review = { serial: 0 };
+
+function askReviewKey(message, isError = false) {
+  $("review-key-form").hidden = false;
+  $("review-api-key").value = "";
+  $("review-api-key").focus();
+  setStatus($("review-status"), message, isError);
+}
+
+// A refused key is forgotten and asked again; a service without a key says review is off. True when handled.
+function refused(result) {
+  if (result.status === 401) {
+    forgetKey();
+    askReviewKey("That API key was refused; enter it again.", true);
+    return true;
+  }
+  if (result.status === 503) {
+    setStatus($("review-status"), `Review is not possible on this service now: ${errorText(result)}.`, true);
+    return true;
+  }
+  return false;
+}
+
+const reviewWord = { pending: "waiting", accepted: "accepted", rejected: "rejected" };
+
+function showReview(row, c) {
+  const state = row.querySelector(".review-state");
+  state.dataset.review = c.review;
+  state.textContent = reviewWord[c.review] || c.review;
+  if (c.reviewed) state.append(el("br"), el("small", { text: c.reviewed.replace("T", " ").slice(0, 16) }));
+  row.dataset.review = c.review;
+  for (const button of row.querySelectorAll("button[data-decision]")) {
+    button.setAttribute("aria-pressed", String(button.dataset.decision === c.review));
+  }
+}
+
+function correctionRow(c) {
+  const tag = el("span", { class: `label-tag ${c.label}`, text: pretty(c.label) });
+  const model = el("td", {}, el("span", { class: `label-tag ${c.model_label}`, text: pretty(c.model_label) }));
+  model.append(` ${c.model_probability.toFixed(2)}`, el("br"));
+  model.append(el("small", { text: `${pretty(c.label)}: ${c.probability_of_correction.toFixed(2)}` }));
+  const terms = el(
+    "ul",
+    { class: "terms" },
+    ...c.evidence.map((t) => el("li", { text: `${t.term} (${signed(t.weight, 2)})` })),
+  );
+  const marks = c.marks.length
+    ? el("ul", { class: "marks" }, ...c.marks.map((m) => el("li", { class: "warn", text: `Look twice: ${m}` })))
+    : "none";
+  const decide = el("td", { class: "decide" });
+  for (const [decision, word] of [["accepted", "Accept"], ["rejected", "Reject"]]) {
+    const button = el("button", {
+      type: "button",
+      "data-decision": decision,
+      "aria-label": `${word} correction ${c.id} (${pretty(c.label)})`,
+      text: word,
+    });
+    button.addEventListener("click", () => decideCorrection(c.id, decision, row));
+    decide.append(button);
+  }
+  const row = el(
+    "tr",
+    { class: c.marks.length ? "marked" : "", "data-id": c.id },
+    el("td", { class: "text", text: c.text }),
+    el("td", {}, tag),
+    model,
+    el("td", {}, terms),
+    el("td", {}, marks),
+    el("td", { class: "review-state" }),
+    decide,
+  );
+  showReview(row, c);
+  return row;
+}
+
+async function loadCorrections() {
+  const key = apiKey();
+  if (!key) {
+    askReviewKey("The corrections are people's messages: the service needs its API key to show them.");
+    return;
+  }
+  const serial = ++review.serial;
+  $("review-key-form").hidden = true;
+  setStatus($("review-status"), "Loading the corrections…");
+  const result = await requestJSON("GET", "/v1/feedback", undefined, { "X-API-Key": key });
+  if (serial !== review.serial) return; // a newer load is on its way
+  if (refused(result)) return;
+  if (!result.ok) {
+    setStatus($("review-status"), `Could not load the corrections: ${errorText(result)}`, true);
+    return;
+  }
+  const { corrections, model_version: version } = result.data;
+  $("review-version").textContent = version;
+  document.querySelector("#review-table tbody").replaceChildren(...corrections.map(correctionRow));
+  $("review-table").hidden = corrections.length === 0;
+  const waiting = corrections.filter((c) => c.review === "pending").length;
+  const marked = corrections.filter((c) => c.marks.length).length;
+  setStatus(
+    $("review-status"),
+    corrections.length
+      ? `${corrections.length} correction(s) not merged yet: ${waiting} waiting for review, ${marked} marked.`
+      : "No correction waits to be merged.",
+  );
+}
+
+async function decideCorrection(id, decision, row) {
+  const key = apiKey();
+  if (!key) {
+    askReviewKey("The service needs its API key to record a review.");
+    return;
+  }
+  const buttons = row.querySelectorAll("button[data-decision]");
+  for (const b of buttons) b.disabled = true;
+  setStatus($("review-status"), "Sending…");
+  const result = await postJSON(`/v1/feedback/${encodeURIComponent(id)}/review`, { decision }, { "X-API-Key": key });
+  for (const b of buttons) b.disabled = false;
+  if (refused(result)) return;
+  if (!result.ok) {
+    setStatus($("review-status"), `Not recorded: ${errorText(result)}`, true);
+    return;
+  }
+  showReview(row, result.data);
+  const effect = decision === "accepted" ? "the next “make retrain” merges it" : "no retrain will merge it";
+  setStatus($("review-status"), `Correction ${id} ${decision} (${pretty(result.data.label)}): ${effect}.`);
+}
+
+function onReviewKey(event) {
+  event.preventDefault();
+  const key = $("review-api-key").value.trim();
+  if (!key) return;
+  rememberKey(key);
+  $("review-api-key").value = "";
+  loadCorrections();
 }
 
 // ---------------------------------------------------------------- read a scored inbox
@@ -688,11 +845,16 @@ document.addEventListener("DOMContentLoaded", () => {
     pendingLabel = null;
     setStatus($("correct-status"), "Nothing sent.");
   });
-  $("forget-key").hidden = !sessionStorage.getItem(KEY_STORE);
+  showForgetButtons();
   $("forget-key").addEventListener("click", () => {
-    sessionStorage.removeItem(KEY_STORE);
-    $("forget-key").hidden = true;
+    forgetKey();
     setStatus($("correct-status"), "The API key is forgotten.");
+  });
+  $("review-key-form").addEventListener("submit", onReviewKey);
+  $("review-reload").addEventListener("click", loadCorrections);
+  $("review-forget-key").addEventListener("click", () => {
+    forgetKey();
+    setStatus($("review-status"), "The API key is forgotten.");
   });
   $("inbox-file").addEventListener("change", onFiles);
   for (const id of ["inbox-filter", "inbox-label", "inbox-flagged"]) $(id).addEventListener("input", renderTable);

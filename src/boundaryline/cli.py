@@ -183,7 +183,7 @@ def _delimiter(value: str | None) -> str | None:
 def cmd_models(args: argparse.Namespace, settings: Settings) -> int:
     from boundaryline import registry
     from boundaryline.predict import load_scorer
-    from boundaryline.retrain import finish_interrupted_promotion, restore_corpus
+    from boundaryline.retrain import finish_interrupted_promotion, restore_corpus, sync_feedback
 
     models_dir = settings.models_dir
     if args.action == "check":
@@ -213,7 +213,10 @@ def cmd_models(args: argparse.Namespace, settings: Settings) -> int:
         with registry.exclusive(models_dir):
             version = registry.rollback(models_dir, args.version)
             restored = restore_corpus(settings, version)
+            synced = sync_feedback(settings) if restored else None
         print(f"current model is now {version}")
+        if synced:
+            print(synced)
         print(
             f"{settings.corpus_path} is the corpus {version} was trained on"
             if restored
@@ -232,6 +235,43 @@ def cmd_models(args: argparse.Namespace, settings: Settings) -> int:
             f"{version:8} {manifest.get('created', '?'):26} {metrics.get('test', {}).get('macro_f1', float('nan')):8.3f}"
             f" {metrics.get('challenge', {}).get('macro_f1', float('nan')):9.3f}  {mark}{forced}"
         )
+    return 0
+
+
+def cmd_feedback(args: argparse.Namespace, settings: Settings) -> int:
+    """The review step: corrections beside the model's opinion; accept or reject them before a retrain."""
+    from boundaryline.feedback import FeedbackStore, review_queue
+    from boundaryline.predict import load_scorer
+
+    store = FeedbackStore(settings.feedback_path)
+    if args.action == "list":
+        queue = review_queue(store, load_scorer(settings))
+        shown = [c for c in queue if args.all or c.item.review is None]
+        if not shown:
+            print(
+                f"no correction awaits review in {settings.feedback_path}"
+                + (" (--all lists the decided ones)" if not args.all else "")
+            )
+            return 0
+        for c in shown:
+            text = " ".join(c.item.text.split())
+            print(
+                f"{c.item.id}  [{c.item.review or 'pending'}]  corrected to {c.item.label}; the model says"
+                f" {c.model_label} ({c.model_probability:.2f}), {c.item.label} {c.probability_of_correction:.2f}"
+            )
+            print(f"    {text[:100]}{'…' if len(text) > 100 else ''}")
+            print("    evidence: " + ", ".join(f"{t} ({w:+.2f})" for t, w in c.evidence[:5]))
+            for mark in c.marks:
+                print(f"    ! {mark}")
+        return 0
+    if not args.ids:
+        raise ValueError(f"feedback {args.action} needs the id of at least one correction (boundaryline feedback list)")
+    try:
+        decided = store.decide(args.ids, "accepted" if args.action == "accept" else "rejected")
+    except KeyError as error:
+        raise ValueError(error.args[0]) from None
+    for item in decided:
+        print(f"{item.id}: {item.review} ({item.label})")
     return 0
 
 
@@ -363,9 +403,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--unpromoted", action="store_true", help="with clean: also remove versions never in service")
     p.set_defaults(func=cmd_models)
 
+    p = sub.add_parser("feedback", help="review corrections before a retrain merges them: list, accept, reject")
+    p.add_argument("action", choices=["list", "accept", "reject"])
+    p.add_argument("ids", nargs="*", metavar="ID", help="with accept or reject: the corrections' ids (from list)")
+    p.add_argument("--all", action="store_true", help="with list: the accepted and rejected ones too")
+    p.set_defaults(func=cmd_feedback)
+
     p = sub.add_parser("retrain", help="merge new labelled examples, train a candidate, promote if not worse")
     p.add_argument("new", nargs="?", help="CSV or JSONL of new examples (text, label, [channel, id, note])")
-    p.add_argument("--from-feedback", action="store_true", help="use the service's feedback store")
+    p.add_argument(
+        "--from-feedback", action="store_true", help="use the service's feedback store (accepted corrections)"
+    )
     p.add_argument("--accept-conflicts", action="store_true", help="let the new label win on conflicts")
     p.add_argument(
         "--skip-invalid",

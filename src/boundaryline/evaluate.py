@@ -371,8 +371,10 @@ def format_report(evaluation: Mapping[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def training_data_line(provenance: Mapping[str, Any] | None) -> str:
-    """One sentence naming what a model was trained on: the authored corpus and which external files."""
+INHERITED_NAMES = {"external": "real-mail", "real_dm": "real-DM"}
+
+
+def _training_data(provenance: Mapping[str, Any] | None) -> str:
     if not provenance:
         return "Training data: not recorded."
     counts = provenance["counts"]["split"]
@@ -396,6 +398,19 @@ def training_data_line(provenance: Mapping[str, Any] | None) -> str:
         f" training rows of {dms['exports'].get('train', 0)} exports and {dms['pool_rows']} unread ones; the"
         f" exports {', '.join(dms['test_exports'])} are the real-DM test set"
     )
+
+
+def training_data_line(provenance: Mapping[str, Any] | None) -> str:
+    """One sentence naming what a model was trained on: the authored corpus and which external files (and,
+    for a retrain without them, that it inherited what they taught)."""
+    line = _training_data(provenance)
+    inherited = (provenance or {}).get("inherited")
+    if inherited:  # a retrain without ../shared: the rows were not here, the weights learnt from them were
+        line += (
+            f". The {' and '.join(INHERITED_NAMES.get(k, k) for k in inherited['sources'])} rows were not there when this version was made: it starts"
+            f" from {inherited['from']}'s weights (which learnt from them) and moved towards the new rows only"
+        )
+    return line
 
 
 # ----- the frozen thread set, as one export of each shape

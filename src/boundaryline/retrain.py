@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
+from sklearn.pipeline import Pipeline
 
 from boundaryline import registry
 from boundaryline.data import (
@@ -33,8 +35,18 @@ from boundaryline.evaluate import evaluate, gate, side_by_side
 from boundaryline.feedback import FeedbackStore
 from boundaryline.files import write_atomic
 from boundaryline.predict import load_scorer
+from boundaryline.prior import refit_from
 from boundaryline.settings import Settings
-from boundaryline.train import PARAM_GRID, evaluate_model, fit_pipeline, grid_of, save_version, training_data
+from boundaryline.train import (
+    PARAM_GRID,
+    FitResult,
+    evaluate_model,
+    fit_pipeline,
+    grid_of,
+    sample_weights,
+    save_version,
+    training_data,
+)
 
 FEEDBACK_SOURCE = "feedback"
 
@@ -59,9 +71,9 @@ class RetrainOutcome:
     comparison: dict[str, Any] = field(default_factory=dict)
 
 
-def read_feedback(store: FeedbackStore) -> pd.DataFrame:
-    """The service's feedback not merged yet, as new examples."""
-    items = store.items(pending_only=True)
+def read_feedback(store: FeedbackStore, *, auto_accept: bool = False) -> pd.DataFrame:
+    """The corrections to merge (accepted, or every one not rejected with ``auto_accept``), as new examples."""
+    items = store.to_merge(auto_accept=auto_accept)
     return pd.DataFrame(
         {
             "text": [i.text for i in items],
@@ -75,9 +87,10 @@ def read_feedback(store: FeedbackStore) -> pd.DataFrame:
     )
 
 
-def read_incoming(new: Path | None, store: FeedbackStore | None) -> pd.DataFrame:
-    """Every new example offered: the file's rows, then the pending feedback."""
-    frames = ([read_examples(new)] if new is not None else []) + ([read_feedback(store)] if store else [])
+def read_incoming(new: Path | None, store: FeedbackStore | None, *, auto_accept: bool = False) -> pd.DataFrame:
+    """Every new example offered: the file's rows, then the corrections to merge."""
+    frames = [read_examples(new)] if new is not None else []
+    frames += [read_feedback(store, auto_accept=auto_accept)] if store else []
     columns = [*EXAMPLE_COLUMNS, *EXAMPLE_OPTIONAL, "row", "source"]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
 
@@ -154,6 +167,70 @@ def restore_corpus(settings: Settings, version: str) -> bool:
     return True
 
 
+SOURCE_NAMES = {"external": "real mail", "real_dm": "real direct messages"}
+
+
+def missing_sources(serving: Mapping[str, Any], here: Mapping[str, Any]) -> dict[str, int]:
+    """The external sources the model in service was trained on that this checkout lacks, with how many of
+    their rows it trained on (``serving`` and ``here`` are training-data provenances: a manifest's ``corpus``)."""
+    missing = {}
+    for key in SOURCE_NAMES:
+        if serving.get(key) and not here.get(key):
+            source = serving[key]
+            rows = sum(r["rows"] for r in source.get("rows_by", []) if r.get("split") == "train")
+            missing[key] = rows + int(source.get("pool_rows", 0))
+    return missing
+
+
+def missing_note(missing: Mapping[str, int], version: str) -> list[str]:
+    """What retrain says when sources of the model in service are not here, and what it does about it."""
+    sources = "; ".join(f"{SOURCE_NAMES[key]} ({rows:,} training rows)" for key, rows in missing.items())
+    return [
+        f"The model in service ({version}) was trained with data this checkout does not hold: {sources}"
+        " (they are read from ../shared beside the checkout, and never copied into it).",
+        f"So the candidate is not trained from scratch (it would forget them): it starts from {version}'s weights"
+        " and moves only as far as the new rows ask (src/boundaryline/prior.py); its vocabulary is"
+        f" {version}'s. Retrain beside ../shared for a full refit.",
+    ]
+
+
+def fit_from_service(
+    pipeline: Pipeline, manifest: Mapping[str, Any], train: pd.DataFrame, new_rows: pd.Series
+) -> FitResult:
+    """The candidate of ``missing_note``: the model in service (``manifest`` is its manifest) refitted towards
+    the new rows (``prior.refit_from``); its search is the one that chose the model in service's parameters."""
+    here, new = train[~new_rows], train[new_rows]
+    refitted, how = refit_from(
+        pipeline,
+        here,
+        new,
+        weights_here=np.asarray(sample_weights(here)),
+        weights_new=np.asarray(sample_weights(new)),
+    )
+    search = dict(manifest["search"])
+    search["cv"] = f"{search['cv']} for {manifest['version']}, then refitted towards the new rows from its weights"
+    return FitResult(pipeline=refitted, search={**search, "refit": how})
+
+
+def sync_feedback(settings: Settings) -> str | None:
+    """Make the feedback store agree with the corpus in service (``FeedbackStore.reconcile``): corrections merged
+    into a version no longer in service go back to the queue; say so. None when nothing changed."""
+    if not settings.feedback_path.exists():
+        return None
+    corpus = load_corpus(settings)
+    held = set(zip(corpus["text"].map(text_key), corpus["label"], strict=True))
+    version = registry.current_version(settings.models_dir) or "?"
+    back, marked = FeedbackStore(settings.feedback_path).reconcile(
+        lambda item: (text_key(item.text), item.label) in held, version
+    )
+    notes = []
+    if back:
+        notes.append(f"{len(back)} correction(s) are back in the queue: the corpus of {version} does not hold them")
+    if marked:
+        notes.append(f"{len(marked)} correction(s) are marked merged: the corpus of {version} holds them")
+    return "; ".join(notes) or None
+
+
 def finish_interrupted_promotion(settings: Settings) -> str | None:
     """Complete (or abandon) a promotion a killed run left half-done; say what was done.
 
@@ -189,10 +266,10 @@ def retrain(
     """The whole loop under the registry's lock; see the module docstring. ``quick`` reuses the parameters of
     the model in service; ``skip_invalid`` merges a file's valid rows when some are not (default: none)."""
     with registry.exclusive(settings.models_dir):
-        recovered = finish_interrupted_promotion(settings)
+        notes = [note for note in (finish_interrupted_promotion(settings), sync_feedback(settings)) if note]
         outcome = _retrain(settings, new, from_feedback, accept_conflicts, skip_invalid, force, quick)
-    if recovered:
-        outcome.report = f"Note: {recovered}.\n\n{outcome.report}"
+    if notes:
+        outcome.report = "".join(f"Note: {note}.\n" for note in notes) + f"\n{outcome.report}"
     return outcome
 
 
@@ -207,11 +284,17 @@ def _retrain(
 ) -> RetrainOutcome:
     corpus = load_corpus(settings)  # read under the lock: another run may just have changed it
     store = FeedbackStore(settings.feedback_path) if from_feedback else None
-    incoming = read_incoming(new, store)
+    incoming = read_incoming(new, store, auto_accept=settings.feedback_auto_accept)
+    waiting = [i for i in store.items(pending_only=True) if i.review is None] if store else []
     # New examples must not copy any frozen set: the held-out split, the challenge set, the real-mail tests.
     frozen = training_data(settings, corpus, counterfactuals=False).sets
     checked = check_new_examples(incoming, corpus, frozen, accept_conflicts=accept_conflicts)
     lines = _intake_report(incoming, checked, accept_conflicts)
+    if waiting and not settings.feedback_auto_accept:
+        lines.append(
+            f"- {len(waiting)} correction(s) await review and are not merged: `boundaryline feedback list`, then"
+            " `feedback accept ID…` (or the page's Corrections tab; BOUNDARYLINE_FEEDBACK_AUTO_ACCEPT=true merges all)"
+        )
     looked = ", ".join(
         [*([str(new)] if new else []), *([f"the feedback store {settings.feedback_path}"] if store else [])]
     )
@@ -235,8 +318,19 @@ def _retrain(
     data = training_data(settings, merged)
     sets = data.sets
     in_service = load_scorer(settings)
-    grid = grid_of(in_service.pipeline) if quick else PARAM_GRID
-    fit = fit_pipeline(data.train, seed=settings.seed, grid=grid)
+    serving_manifest = registry.read_manifest(settings.models_dir, in_service.version)
+    serving = serving_manifest.get("corpus", {})
+    missing = missing_sources(serving, data.provenance)
+    if missing:
+        # What the model in service learned from rows that are not here is kept: the candidate starts from it.
+        new_rows = data.train["id"].isin(set(merged["id"]) - set(corpus["id"]))
+        lines += ["", *missing_note(missing, in_service.version)]
+        fit = fit_from_service(in_service.pipeline, serving_manifest, data.train, new_rows)
+        data.provenance.update({key: serving[key] for key in missing})
+        data.provenance["inherited"] = {"from": in_service.version, "sources": sorted(missing)}
+    else:
+        grid = grid_of(in_service.pipeline) if quick else PARAM_GRID
+        fit = fit_pipeline(data.train, seed=settings.seed, grid=grid)
     # One decision rule for both models: the thresholds in force for the model in service.
     candidate, plots = evaluate_model(fit.pipeline, sets, thresholds=in_service.thresholds)
     serving = evaluate(in_service.pipeline, sets, in_service.thresholds)[0]

@@ -87,6 +87,9 @@ class Settings(BaseSettings):
 
     api_key: SecretStr | None = None
     feedback_db: Path | None = None  # default: <root>/data/feedback/feedback.sqlite3
+    # A retrain merges the corrections a person accepted (boundaryline feedback accept, the page's Corrections
+    # tab); True merges every correction not rejected, for those who review nothing.
+    feedback_auto_accept: bool = False
     models_root: Path | None = None  # default: <root>/models
 
     # Retraining gate: a candidate is promoted only when it is not worse than this.

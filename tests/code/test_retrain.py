@@ -136,6 +136,7 @@ def test_feedback_is_merged_once(tiny_project: Settings) -> None:
     good = pd.read_csv(GOOD)
     for i, row in good.head(6).iterrows():
         store.add(row["text"], row["label"], id=f"fb{i}")
+    store.decide([f"fb{i}" for i in range(6)], "accepted")
     first = retrain(tiny_project, from_feedback=True, quick=True, force=True)
     assert first.promoted
     assert all(item.merged for item in store.items())
@@ -144,6 +145,54 @@ def test_feedback_is_merged_once(tiny_project: Settings) -> None:
     assert second.nothing_to_do
     assert f"Nothing to merge from the feedback store {tiny_project.feedback_path}" in second.report
     assert len(load_corpus(tiny_project)) == rows
+
+
+def test_only_reviewed_corrections_are_merged(tiny_project: Settings) -> None:
+    """A correction waits for review: accepted ones are merged, rejected ones never, waiting ones are counted
+    and said; BOUNDARYLINE_FEEDBACK_AUTO_ACCEPT merges every one not rejected."""
+    store = FeedbackStore(tiny_project.feedback_path)
+    good = pd.read_csv(GOOD)
+    for i, row in good.head(3).iterrows():
+        store.add(row["text"], row["label"], id=f"fb{i}")
+    store.decide(["fb0"], "accepted")
+    store.decide(["fb1"], "rejected")
+    first = retrain(tiny_project, from_feedback=True, quick=True, force=True)
+    assert first.promoted and "1 correction(s) await review and are not merged" in first.report
+    merged = {i.id: i.merged for i in store.items()}
+    assert merged["fb0"] and not merged["fb1"] and not merged["fb2"]
+    everything = tiny_project.model_copy(update={"feedback_auto_accept": True})
+    assert retrain(everything, from_feedback=True, quick=True, force=True).promoted
+    merged = {i.id: i.merged for i in store.items()}
+    assert merged["fb2"] and not merged["fb1"]  # rejected stays out
+    with pytest.raises(KeyError, match="no correction with id nope"):
+        store.decide(["nope"], "accepted")
+
+
+def test_a_rollback_returns_its_corrections_to_the_queue_and_forward_again_merges_once(
+    tiny_project: Settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Two corrections merged into v002; back to v001: they are pending again (they were lost before);
+    retrain: v003 holds them; to v002 again: merged, not merged twice."""
+    monkeypatch.setattr("boundaryline.cli.get_settings", lambda: tiny_project)
+    store = FeedbackStore(tiny_project.feedback_path)
+    good = pd.read_csv(GOOD)
+    for i, row in good.head(2).iterrows():
+        store.add(row["text"], row["label"], id=f"fb{i}")
+    store.decide(["fb0", "fb1"], "accepted")
+    assert retrain(tiny_project, from_feedback=True, quick=True, force=True).candidate == "v002"
+    assert cli(["models", "rollback", "v001"]) == 0
+    assert "2 correction(s) are back in the queue" in capsys.readouterr().out
+    assert [i.merged for i in store.items()] == [None, None]
+    again = retrain(tiny_project, from_feedback=True, quick=True, force=True)
+    assert again.candidate == "v003"
+    corpus = load_corpus(tiny_project)
+    assert set(good["text"].head(2)) <= set(corpus["text"])
+    assert all(i.merged and i.merged_into == "v003" for i in store.items())
+    assert cli(["models", "rollback", "v002"]) == 0  # forward to v002 again: it holds them too
+    assert all(i.merged for i in store.items())
+    third = retrain(tiny_project, from_feedback=True, quick=True, force=True)
+    assert third.nothing_to_do and len(load_corpus(tiny_project)) == len(corpus)
+    assert sum(text in set(good["text"].head(2)) for text in load_corpus(tiny_project)["text"]) == 2
 
 
 def test_rollback_after_promotion(
@@ -252,6 +301,7 @@ def test_a_run_killed_at_any_step_of_the_promotion_is_finished_by_the_next(
 ) -> None:
     store = FeedbackStore(tiny_project.feedback_path)
     store.add("Dinner just us, not a work thing?", "inappropriate_proposition", id="k1")
+    store.decide(["k1"], "accepted")
     rows = len(load_corpus(tiny_project))
     original, calls = getattr(owner, name), []
 
@@ -365,6 +415,7 @@ def test_part_of_a_frozen_message_never_enters_training(tiny_project: Settings, 
     held = next(t for t in challenge["text"] if len(t.split()) >= 16)
     store = FeedbackStore(tiny_project.feedback_path)
     store.add(cut(held), "professional", id="leak")
+    store.decide(["leak"], "accepted")
     before = snapshot(tiny_project)
     outcome = retrain(tiny_project, from_feedback=True, quick=True, force=True)
     assert outcome.nothing_to_do, outcome.report

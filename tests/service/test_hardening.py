@@ -136,6 +136,8 @@ OPERATIONS = [
     "POST /v1/score",
     "GET /v1/model",
     "POST /v1/feedback",
+    "GET /v1/feedback",
+    "POST /v1/feedback/{feedback_id}/review",
     "POST /v1/model/reload",
     "GET /healthz",
     "GET /readyz",
