@@ -26,9 +26,13 @@ install: $(STAMP) ## create .venv and install the package (editable) with the de
 
 $(STAMP): pyproject.toml requirements/constraints.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "boundaryline needs Python 3.11 or newer"'
+	@echo "install: creating the virtual environment $(VENV)"
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c requirements/constraints.txt -e '.[dev]'
+	@echo "install: upgrading pip"
+	@$(BIN)/python -m pip install --quiet --upgrade pip
+	@echo "install: boundaryline and its pinned dependencies (scikit-learn, FastAPI, Playwright, ...): a few minutes the first time"
+	$(BIN)/python -m pip install --progress-bar on -c requirements/constraints.txt -e '.[dev]'
+	@echo "install: done"
 	@touch $(STAMP)
 
 model: install ## make sure a verified model is in service; train one if there is none or it cannot load

@@ -404,7 +404,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_models)
 
     p = sub.add_parser("feedback", help="review corrections before a retrain merges them: list, accept, reject")
-    p.add_argument("action", choices=["list", "accept", "reject"])
+    p.add_argument(
+        "action",
+        choices=["list", "accept", "reject"],
+        help="list: the corrections waiting for review, beside the model's opinion; accept / reject: decide",
+    )
     p.add_argument("ids", nargs="*", metavar="ID", help="with accept or reject: the corrections' ids (from list)")
     p.add_argument("--all", action="store_true", help="with list: the accepted and rejected ones too")
     p.set_defaults(func=cmd_feedback)

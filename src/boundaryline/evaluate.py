@@ -180,16 +180,30 @@ def gate(candidate: Mapping[str, Any], in_service: Mapping[str, Any], settings: 
 
 
 def headline(metrics: Mapping[str, Any]) -> dict[str, float]:
-    """The figures every table shows for one set."""
-    recall = {label: metrics["per_class"][label]["recall"] for label in LABELS}
+    """The figures every table shows for one set; NaN (shown "–") for a class the set has no message of."""
+    per_class = metrics["per_class"]
+    recall = {label: per_class[label]["recall"] if per_class[label]["support"] else float("nan") for label in LABELS}
     return {
         "macro-F1": metrics["macro_f1"],
         "accuracy": metrics["accuracy"],
         "recall professional": recall["professional"],
         "recall pestering": recall["pestering"],
         "recall proposition": recall["inappropriate_proposition"],
-        "professional flagged": metrics["professional_flag_rate"],
+        "professional flagged": metrics["professional_flag_rate"]
+        if per_class["professional"]["support"]
+        else float("nan"),
     }
+
+
+def markdown(table: pd.DataFrame, **kwargs: Any) -> str:
+    """A table in Markdown, figures to 3 places and "–" where there is none (a class absent from a set)."""
+
+    def cell(value: Any) -> Any:
+        if isinstance(value, float):
+            return "–" if np.isnan(value) else f"{value:.3f}"
+        return value
+
+    return str(table.map(cell).to_markdown(**kwargs))
 
 
 def side_by_side(columns: Mapping[str, Mapping[str, Any]]) -> str:
@@ -199,7 +213,7 @@ def side_by_side(columns: Mapping[str, Mapping[str, Any]]) -> str:
         {title: {(name, k): v for name in names for k, v in headline(m[name]).items()} for title, m in columns.items()}
     )
     table.index.names = ["set", "metric"]
-    return table.reset_index().to_markdown(index=False, floatfmt=".3f")
+    return markdown(table.reset_index(), index=False)
 
 
 def render_plots(
@@ -332,7 +346,7 @@ def format_report(evaluation: Mapping[str, Any]) -> str:
                 rows[model] = {"macro-F1": f"not run: {entry['error']}"}
             elif name in entry:
                 rows[model] = headline(entry[name]) | {"messages/s": f"{entry['messages_per_second'][name]:,.0f}"}
-        lines += [pd.DataFrame(rows).T.rename_axis("model").to_markdown(floatfmt=".3f"), ""]
+        lines += [markdown(pd.DataFrame(rows).T.rename_axis("model")), ""]
         detail = pd.DataFrame(
             {label: metrics["per_class"][label] | metrics["calibration"][label] for label in LABELS}
         ).T.rename_axis("class")

@@ -8,6 +8,7 @@ exactly as they were if the run fails or the candidate is refused.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +16,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from sklearn.model_selection import ParameterGrid
 from sklearn.pipeline import Pipeline
 
 from boundaryline import registry
@@ -36,8 +38,10 @@ from boundaryline.feedback import FeedbackStore
 from boundaryline.files import write_atomic
 from boundaryline.predict import load_scorer
 from boundaryline.prior import refit_from
+from boundaryline.progress import Stages
 from boundaryline.settings import Settings
 from boundaryline.train import (
+    CV_FOLDS,
     PARAM_GRID,
     FitResult,
     evaluate_model,
@@ -314,26 +318,35 @@ def _retrain(
         ]
         return RetrainOutcome(False, "\n".join(lines), nothing_to_do=True)
 
+    stages = Stages("retrain", settings.timings_path)
     merged = merge_examples(corpus, checked.accepted, checked.replaced_ids)
-    data = training_data(settings, merged)
+    with stages.stage("data", f"{len(checked.accepted)} new example(s) accepted; reading the training data"):
+        data = training_data(settings, merged)
     sets = data.sets
     in_service = load_scorer(settings)
     serving_manifest = registry.read_manifest(settings.models_dir, in_service.version)
-    serving = serving_manifest.get("corpus", {})
-    missing = missing_sources(serving, data.provenance)
+    serving_data = serving_manifest.get("corpus", {})
+    missing = missing_sources(serving_data, data.provenance)
     if missing:
         # What the model in service learned from rows that are not here is kept: the candidate starts from it.
         new_rows = data.train["id"].isin(set(merged["id"]) - set(corpus["id"]))
         lines += ["", *missing_note(missing, in_service.version)]
-        fit = fit_from_service(in_service.pipeline, serving_manifest, data.train, new_rows)
-        data.provenance.update({key: serving[key] for key in missing})
+        for line in missing_note(missing, in_service.version):
+            print(f"retrain: {line}", file=sys.stderr)
+        with stages.stage("fit:prior", f"refitting {in_service.version} towards the new rows"):
+            fit = fit_from_service(in_service.pipeline, serving_manifest, data.train, new_rows)
+        data.provenance.update({key: serving_data[key] for key in missing})
         data.provenance["inherited"] = {"from": in_service.version, "sources": sorted(missing)}
     else:
         grid = grid_of(in_service.pipeline) if quick else PARAM_GRID
-        fit = fit_pipeline(data.train, seed=settings.seed, grid=grid)
+        fits = len(ParameterGrid({k: list(v) for k, v in grid.items()})) * CV_FOLDS
+        with stages.stage(f"fit:{fits}", f"training the candidate on {len(data.train):,} rows: {fits} fits"):
+            fit = fit_pipeline(data.train, seed=settings.seed, grid=grid)
     # One decision rule for both models: the thresholds in force for the model in service.
-    candidate, plots = evaluate_model(fit.pipeline, sets, thresholds=in_service.thresholds)
-    serving = evaluate(in_service.pipeline, sets, in_service.thresholds)[0]
+    with stages.stage("evaluate", f"judging the candidate and {in_service.version} on {', '.join(sets)}"):
+        candidate, plots = evaluate_model(fit.pipeline, sets, thresholds=in_service.thresholds)
+        serving = evaluate(in_service.pipeline, sets, in_service.thresholds)[0]
+    stages.save()
     reasons = gate(candidate["model"], serving, settings)
     forced = force and bool(reasons)
     comparison = {"in_service": in_service.version, "reasons_worse": reasons, "forced": forced}
@@ -351,9 +364,11 @@ def _retrain(
         "gate_reasons": reasons,
         "compared_with_in_service": serving,
     }
-    version = save_version(
-        settings, fit, candidate, plots, data.provenance, {"retrain": retrain_section}, corpus=merged
-    )
+    with stages.stage("save", "writing the candidate's version"):
+        version = save_version(
+            settings, fit, candidate, plots, data.provenance, {"retrain": retrain_section}, corpus=merged
+        )
+    stages.save()
     feedback_ids = checked.accepted.loc[checked.accepted["source"] == FEEDBACK_SOURCE, "id"].tolist()
     # The pointer moves first, the corpus follows; the journal lets the next run finish what a kill interrupts.
     registry.begin_promotion(settings.models_dir, version, feedback_ids=feedback_ids)

@@ -187,6 +187,11 @@ class Settings(BaseSettings):
         return self.root / "reports"
 
     @property
+    def timings_path(self) -> Path:
+        """How long each stage of the last train and retrain took here: the next run's estimates."""
+        return self.reports_dir / "timings.json"
+
+    @property
     def metrics_dir(self) -> Path:
         """Where the service's worker processes keep their Prometheus counts (multiprocess mode), so that
         ``/metrics`` on any worker reports them all; emptied by ``boundaryline serve`` at start."""

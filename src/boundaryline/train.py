@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import product
@@ -13,8 +12,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, clone
-from sklearn.model_selection import GridSearchCV, GroupKFold, cross_val_predict
+from sklearn.metrics import f1_score
+from sklearn.model_selection import GroupKFold, ParameterGrid
 from sklearn.pipeline import Pipeline
 
 from boundaryline import registry
@@ -38,6 +39,7 @@ from boundaryline.evaluate import (
     evaluate_threads,
     format_report,
     headline,
+    markdown,
     render_plots,
     set_names,
     strongest_terms,
@@ -47,9 +49,8 @@ from boundaryline.external import load_real_dm_conversations, load_real_dms, loa
 from boundaryline.features import word_vectoriser
 from boundaryline.model import build_pipeline
 from boundaryline.processes import worker_pool
+from boundaryline.progress import Stages, bar
 from boundaryline.settings import CONCERN_LABELS, LABELS, Settings
-
-log = logging.getLogger(__name__)
 
 CV_FOLDS = 5
 # The search space, as scikit-learn's grid-search examples write it: estimators and values keyed by
@@ -106,38 +107,72 @@ def judged(train: pd.DataFrame) -> np.ndarray:
     return (~source.str.endswith(COPY_SUFFIX) & (source != "real-dm:pool")).to_numpy()
 
 
+def _fold_fit(
+    pipeline: Pipeline, texts: list[str], labels: np.ndarray, weights: np.ndarray, fold: tuple[np.ndarray, np.ndarray]
+) -> Pipeline:
+    fitted, train = clone(pipeline), fold[0]
+    return fitted.fit([texts[i] for i in train], labels[train], clf__sample_weight=weights[train])
+
+
+def _fold_score(
+    pipeline: Pipeline, texts: list[str], labels: np.ndarray, weights: np.ndarray, fold: tuple[np.ndarray, np.ndarray]
+) -> float:
+    """Macro-F1 on one fold's held-out rows of ``pipeline`` fitted on the rest (``GridSearchCV``'s scoring)."""
+    fitted = _fold_fit(pipeline, texts, labels, weights, fold)
+    return float(f1_score(labels[fold[1]], fitted.predict([texts[i] for i in fold[1]]), average="macro"))
+
+
+def _fold_proba(
+    pipeline: Pipeline,
+    texts: list[str],
+    labels: np.ndarray,
+    weights: np.ndarray,
+    fold: tuple[np.ndarray, np.ndarray],
+    classes: list[str],
+) -> np.ndarray:
+    """Probabilities (columns in ``classes`` order) of one fold's held-out rows (``cross_val_predict``'s)."""
+    fitted = _fold_fit(pipeline, texts, labels, weights, fold)
+    proba = fitted.predict_proba([texts[i] for i in fold[1]])
+    return np.asarray(proba)[:, [list(fitted.classes_).index(c) for c in classes]]
+
+
+def over_folds(tasks: list[Any], *, desc: str, n_jobs: int) -> list[Any]:
+    """joblib ``delayed`` fits run on the worker pool, in order, with a progress bar as they finish."""
+    with worker_pool():
+        return list(bar(Parallel(n_jobs=n_jobs, return_as="generator")(tasks), total=len(tasks), desc=desc))
+
+
 def fit_pipeline(
     train: pd.DataFrame, *, seed: int, grid: Mapping[str, Sequence[Any]] = PARAM_GRID, n_jobs: int = -1
 ) -> FitResult:
-    """Grouped-CV grid search on the training rows only (groups = scenario), refit on all of them."""
+    """Grouped-CV grid search on the training rows only (groups = scenario), refit on all of them: what
+    ``GridSearchCV`` does (the same folds, candidates, scoring and choice: the first best mean), with a bar."""
     folds = min(CV_FOLDS, train["scenario"].nunique())
-    search = GridSearchCV(
-        build_pipeline(seed=seed),
-        {key: list(values) for key, values in grid.items()},
-        cv=GroupKFold(n_splits=folds),
-        scoring="f1_macro",
-        n_jobs=n_jobs,
-        refit=True,
-        error_score="raise",
-    )
-    with worker_pool():
-        search.fit(
-            train["text"].tolist(),
-            train["label"].tolist(),
-            groups=train["scenario"].tolist(),
-            clf__sample_weight=sample_weights(train),
-        )
-    ranked = sorted(
-        zip(search.cv_results_["params"], search.cv_results_["mean_test_score"], strict=True), key=lambda item: -item[1]
-    )
+    texts, labels = train["text"].tolist(), train["label"].to_numpy()
+    weights = np.asarray(sample_weights(train))
+    splits = list(GroupKFold(n_splits=folds).split(texts, labels, train["scenario"]))
+    candidates = list(ParameterGrid({key: list(values) for key, values in grid.items()}))
+    tasks = [
+        delayed(_fold_score)(build_pipeline(seed=seed).set_params(**params), texts, labels, weights, fold)
+        for params in candidates
+        for fold in splits
+    ]
+    scores = np.asarray(over_folds(tasks, desc="grid search", n_jobs=n_jobs)).reshape(len(candidates), folds)
+    means = scores.mean(axis=1)
+    best = int(np.argmax(means))
+    # Cloned, as GridSearchCV does: a grid value may be the very estimator of another pipeline (``grid_of`` the
+    # model in service), which fitting in place would change under it.
+    pipeline = clone(build_pipeline(seed=seed).set_params(**candidates[best]))
+    pipeline.fit(texts, labels, clf__sample_weight=weights)
+    ranked = sorted(zip(candidates, means, strict=True), key=lambda item: -item[1])
     return FitResult(
-        pipeline=search.best_estimator_,
+        pipeline=pipeline,
         search={
             "cv": f"GroupKFold({folds}) by scenario on the training split",
             "scoring": "f1_macro",
             "space": {k: [describe(v) for v in vs] for k, vs in grid.items()},
-            "chosen": {k: describe(v) for k, v in search.best_params_.items()},
-            "cv_macro_f1": float(search.best_score_),
+            "chosen": {k: describe(v) for k, v in candidates[best].items()},
+            "cv_macro_f1": float(means[best]),
             "sample_weights": {source: w for source, w in SOURCE_WEIGHTS.items() if source in set(train["source"])},
             "candidates": [
                 {"params": {k: describe(v) for k, v in p.items()}, "cv_macro_f1": float(s)} for p, s in ranked
@@ -174,32 +209,28 @@ class OutOfFold:
 
 
 def out_of_fold(pipeline: Pipeline, train: pd.DataFrame, *, n_jobs: int = -1) -> OutOfFold:
-    """``cross_val_predict`` with the search's grouped folds; the figures are kept for the judged rows only
-    (a counterfactual copy or an unread pool row is trained on, never judged)."""
+    """``cross_val_predict`` with the search's grouped folds (with a bar); the figures are kept for the judged
+    rows only (a counterfactual copy or an unread pool row is trained on, never judged)."""
     folds = min(CV_FOLDS, train["scenario"].nunique())
     cv = GroupKFold(n_splits=folds)
-    labels = train["label"].tolist()
-    with worker_pool():
-        proba = cross_val_predict(
-            clone(pipeline),
-            train["text"].tolist(),
-            labels,
-            groups=train["scenario"].tolist(),
-            cv=cv,
-            method="predict_proba",
-            n_jobs=n_jobs,
-            params={"clf__sample_weight": sample_weights(train)},
-        )
+    texts, labels = train["text"].tolist(), train["label"].to_numpy()
+    weights = np.asarray(sample_weights(train))
+    splits = list(cv.split(texts, labels, train["scenario"]))
+    classes = [str(c) for c in pipeline.classes_]
+    tasks = [delayed(_fold_proba)(pipeline, texts, labels, weights, fold, classes) for fold in splits]
+    proba = np.zeros((len(texts), len(classes)))
+    for (_, test), part in zip(splits, over_folds(tasks, desc="out-of-fold", n_jobs=n_jobs), strict=True):
+        proba[test] = part
     keep = judged(train)
     position = np.cumsum(keep) - 1
-    held = [position[test[keep[test]]] for _, test in cv.split(labels, labels, train["scenario"])]
+    held = [position[test[keep[test]]] for _, test in splits]
     return OutOfFold(
         proba=proba[keep],
-        labels=[label for label, k in zip(labels, keep, strict=True) if k],
+        labels=[label for label, k in zip(labels.tolist(), keep, strict=True) if k],
         real_dm=train["source"].str.startswith("real-dm").to_numpy()[keep],
         real_mail=train["source"].str.startswith("real-mail").to_numpy()[keep],
         folds=held,
-        classes=[str(c) for c in pipeline.classes_],
+        classes=classes,
     )
 
 
@@ -450,7 +481,7 @@ weights), chosen by {manifest["search"]["cv"]} (CV macro-F1 {manifest["search"][
 Thresholds: {json.dumps(manifest["thresholds"]) if manifest["thresholds"] else "arg-max"}.
 
 ## Metrics
-{metrics.to_markdown(floatfmt=".3f")}
+{markdown(metrics)}
 
 Full report: `report.md` and `evaluation.json` in this folder; plots in `plots/`.
 
@@ -489,54 +520,63 @@ def train_and_save(
     grid: Mapping[str, Sequence[Any]] = PARAM_GRID,
     baselines: bool = True,
 ) -> str:
-    """Validate the data, fit, evaluate and write a new (unpromoted) version; returns its name."""
-    data = training_data(settings, corpus)
-    external = data.provenance["external"]
-    log.info(
-        "training on %d messages (%s); grid search with %d-fold grouped CV",
-        len(data.train),
-        " + ".join(
-            ["authored corpus"]
-            + (["real mail"] if external is not None else [])
-            + (["real DMs"] if data.provenance["real_dm"] is not None else [])
-        ),
-        CV_FOLDS,
+    """Validate the data, fit, evaluate and write a new (unpromoted) version; returns its name. Each stage is
+    said as it starts, with a rough estimate (``progress.Stages``)."""
+    stages = Stages("train", settings.timings_path)
+    with stages.stage("data", "reading the corpus (and the real mail and DMs beside the checkout), with copies"):
+        data = training_data(settings, corpus)
+    sources = " + ".join(
+        ["authored corpus"]
+        + (["real mail"] if data.provenance["external"] is not None else [])
+        + (["real DMs"] if data.provenance["real_dm"] is not None else [])
     )
-    fit = fit_pipeline(data.train, seed=settings.seed, grid=grid)
+    fits = len(ParameterGrid({k: list(v) for k, v in grid.items()})) * CV_FOLDS
+    with stages.stage(f"grid:{fits}", f"grid search on {len(data.train):,} rows ({sources}): {fits} fits"):
+        fit = fit_pipeline(data.train, seed=settings.seed, grid=grid)
     thresholds, selection = dict(settings.thresholds), None
     if not thresholds and settings.threshold_target_flag_rate is not None:
-        log.info("choosing thresholds on out-of-fold predictions")
-        selection = choose_thresholds(
-            fit.pipeline,
-            data.train,
-            target_flag_rate=settings.threshold_target_flag_rate,
-            target_dm_flag_rate=settings.threshold_target_dm_flag_rate,
-            min_concern_recall=settings.threshold_min_concern_recall,
-        )
+        with stages.stage("thresholds", f"choosing thresholds on out-of-fold probabilities ({CV_FOLDS} fits)"):
+            selection = choose_thresholds(
+                fit.pipeline,
+                data.train,
+                target_flag_rate=settings.threshold_target_flag_rate,
+                target_dm_flag_rate=settings.threshold_target_dm_flag_rate,
+                min_concern_recall=settings.threshold_min_concern_recall,
+            )
         thresholds = selection["thresholds"]
-    log.info("evaluating on %s", ", ".join(f"{name} ({len(frame)})" for name, frame in data.sets.items()))
-    evaluation, plots = evaluate_model(
-        fit.pipeline, data.sets, thresholds=thresholds, train=data.train if baselines else None, seed=settings.seed
+    sets = ", ".join(f"{name} ({len(frame):,})" for name, frame in data.sets.items())
+    key, what = (
+        ("baselines", f"evaluating on {sets}, and fitting the baselines")
+        if baselines
+        else ("evaluate", f"evaluating on {sets}")
     )
-    threads = load_threads(settings)
-    if threads:
-        evaluation["threads"] = evaluate_threads(fit.pipeline, threads, thresholds, settings)
-    conversations = load_real_dm_conversations(settings)
-    if conversations is not None:  # the real-DM test exports' conversations: never trained on
-        test = conversations[conversations["split"] == "test"]
-        evaluation["real_dm_conversations"] = evaluate_real_conversations(fit.pipeline, thresholds, settings, test)
+    with stages.stage(key, what):
+        evaluation, plots = evaluate_model(
+            fit.pipeline, data.sets, thresholds=thresholds, train=data.train if baselines else None, seed=settings.seed
+        )
+    with stages.stage("threads", "judging the thread set and the real DM conversations with their history"):
+        threads = load_threads(settings)
+        if threads:
+            evaluation["threads"] = evaluate_threads(fit.pipeline, threads, thresholds, settings)
+        conversations = load_real_dm_conversations(settings)
+        if conversations is not None:  # the real-DM test exports' conversations: never trained on
+            test = conversations[conversations["split"] == "test"]
+            evaluation["real_dm_conversations"] = evaluate_real_conversations(fit.pipeline, thresholds, settings, test)
     evaluation["threshold_selection"] = selection
-    evaluation["terms"] = strongest_terms(fit.pipeline, real_professional_texts(data), public_texts(data))
-    return save_version(
-        settings,
-        fit,
-        evaluation,
-        plots,
-        data.provenance,
-        # the whole trade-off curve is in evaluation.json; the manifest keeps what was chosen and why
-        {"threshold_selection": {k: v for k, v in selection.items() if k != "curve"} if selection else None},
-        corpus=data.corpus,
-    )
+    with stages.stage("save", "writing the version (model, manifest, card, report, plots)"):
+        evaluation["terms"] = strongest_terms(fit.pipeline, real_professional_texts(data), public_texts(data))
+        version = save_version(
+            settings,
+            fit,
+            evaluation,
+            plots,
+            data.provenance,
+            # the whole trade-off curve is in evaluation.json; the manifest keeps what was chosen and why
+            {"threshold_selection": {k: v for k, v in selection.items() if k != "curve"} if selection else None},
+            corpus=data.corpus,
+        )
+    stages.save()
+    return version
 
 
 def real_professional_texts(data: TrainingData) -> dict[str, list[str]]:

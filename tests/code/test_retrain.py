@@ -17,7 +17,7 @@ from boundaryline import registry
 from boundaryline import retrain as retrain_module
 from boundaryline.cli import main as cli
 from boundaryline.data import load_challenge, load_corpus
-from boundaryline.evaluate import classification_metrics, gate
+from boundaryline.evaluate import classification_metrics, gate, side_by_side
 from boundaryline.feedback import FeedbackStore
 from boundaryline.retrain import retrain
 from boundaryline.settings import LABELS, Settings
@@ -515,3 +515,44 @@ def test_the_gate_refuses_a_candidate_flagging_more_real_professional_messages(r
     settings = Settings(gate_macro_f1_tolerance=1.0, gate_recall_tolerance=1.0)
     reasons = gate({real_set: candidate, "test": candidate}, {real_set: in_service, "test": in_service}, settings)
     assert len(reasons) == 1 and reasons[0].startswith(f"{real_set}: flags 1.0% of its real professional messages")
+
+
+def test_retrain_says_each_stage_with_an_estimate(
+    tiny_project: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Never silent: each stage as it starts, with an estimate (from the last run once there is one)."""
+    assert retrain(tiny_project, new=GOOD, quick=True, force=True).promoted
+    err = capsys.readouterr().err
+    for stage in ("new example(s) accepted; reading the training data", "training the candidate on", "judging the"):
+        assert f"retrain: 30 {stage}" in err or f"retrain: {stage}" in err, err
+    assert "(about" in err
+    timings = json.loads(tiny_project.timings_path.read_text())
+    assert {"retrain:data", "retrain:evaluate", "retrain:save"} <= set(timings)
+    more = tmp_path / "more.csv"
+    more.write_text(
+        "text,label\nCould you send the slides from Tuesday's workshop when you have a moment?,professional\n"
+    )
+    assert retrain(tiny_project, new=more, quick=True, force=True).promoted
+    assert "last time here" in capsys.readouterr().err
+
+
+def test_a_class_absent_from_a_set_shows_a_dash_not_zero() -> None:
+    only_professional = classification_metrics(["professional"] * 4, ["professional"] * 3 + ["pestering"])
+    table = side_by_side(
+        {"in service": {"real_maildir": only_professional}, "candidate": {"real_maildir": only_professional}}
+    )
+    assert "| real_maildir | recall pestering     | –            | –           |" in table
+    assert "0.000" not in table.split("recall pestering")[1].splitlines()[0]
+
+
+def test_train_says_each_stage_with_an_estimate(tiny_project: Settings, capsys: pytest.CaptureFixture[str]) -> None:
+    train_and_save(tiny_project, grid=TINY_GRID, baselines=False)
+    err = capsys.readouterr().err
+    for stage in (
+        "reading the corpus",
+        "grid search on",
+        "evaluating on test",
+        "judging the thread set",
+        "writing the",
+    ):
+        assert re.search(rf"^train: {stage}.*\(about \d+ (s|min) (on 2 cores|last time here)\)…$", err, re.M), stage

@@ -19,7 +19,7 @@ CAP = 0.20
 
 @pytest.fixture
 def landscape(monkeypatch: pytest.MonkeyPatch) -> tuple[pd.DataFrame, np.ndarray]:
-    """Noisy out-of-fold probabilities for 600 rows in 30 scenarios, standing in for cross_val_predict."""
+    """Noisy out-of-fold probabilities for 600 rows in 30 scenarios, standing in for the folds' fits."""
     rng = np.random.default_rng(7)
     labels = rng.choice(LABELS, size=600, p=[0.5, 0.25, 0.25])
     proba = rng.dirichlet([1.0, 1.0, 1.0], size=600)
@@ -29,8 +29,9 @@ def landscape(monkeypatch: pytest.MonkeyPatch) -> tuple[pd.DataFrame, np.ndarray
         {"text": [f"m{i}" for i in range(600)], "label": labels, "scenario": [f"s{i % 30}" for i in range(600)]}
     )
     train["source"] = "authored"
-    monkeypatch.setattr(train_module, "cross_val_predict", lambda *args, **kwargs: proba)
-    monkeypatch.setattr(train_module, "clone", lambda estimator: estimator)
+    folds = GroupKFold(n_splits=train_module.CV_FOLDS).split(train["text"], train["label"], train["scenario"])
+    by_fold = [proba[test] for _, test in folds]
+    monkeypatch.setattr(train_module, "over_folds", lambda tasks, **kwargs: by_fold)
     return train, proba
 
 

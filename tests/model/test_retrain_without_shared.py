@@ -1,5 +1,6 @@
 """Retraining in a clone without ``../shared`` (issue 21): the candidate keeps what the model in service
-learnt from the real mail and DMs, and good new rows are promoted."""
+learnt from the real mail and DMs, and good new rows are promoted. ``pytest -s`` prints the real sets'
+figures of both models."""
 
 import shutil
 from pathlib import Path
@@ -8,7 +9,7 @@ import pandas as pd
 import pytest
 
 from boundaryline import registry
-from boundaryline.evaluate import evaluate
+from boundaryline.evaluate import evaluate, side_by_side
 from boundaryline.predict import load_scorer
 from boundaryline.retrain import retrain
 from boundaryline.settings import Settings
@@ -55,6 +56,9 @@ def test_a_clone_without_shared_promotes_good_rows_and_keeps_the_real_figures(
         pytest.skip("../shared is not beside this checkout: the real sets cannot be judged")
     old = evaluate(serving.pipeline, sets, serving.thresholds)[0]
     new = evaluate(candidate.pipeline, sets, serving.thresholds)[0]
+    print(
+        "\n" + side_by_side({f"{serving.version} (in service)": old, f"{candidate.version} (clone, no ../shared)": new})
+    )
     for name in sets:
         for figure in ("macro_f1", "professional_flag_rate"):
             assert abs(new[name][figure] - old[name][figure]) <= 0.005, (

@@ -1,0 +1,68 @@
+"""Long runs say what they are doing: each stage as it starts, with a rough estimate, and a bar over loops.
+
+The estimate is how long the stage took the last time it ran here (``reports/timings.json``, git-ignored),
+else what it took on a 2-core machine when this was written. Lines go to standard error, so that a report on
+standard output stays clean; bars are tqdm's, shown on a terminal only.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+from typing import TextIO, TypeVar
+
+from tqdm import tqdm
+
+from boundaryline.files import write_atomic
+
+T = TypeVar("T")
+
+# Seconds each stage took on a 2-core machine (`make train` beside ../shared, 2026-12-06): the first estimate.
+FIRST_ESTIMATES = {
+    "train:data": 45, "train:grid:20": 300, "train:grid:5": 75, "train:thresholds": 150, "train:evaluate": 20,
+    "train:baselines": 420, "train:threads": 30, "train:save": 15,
+    "retrain:data": 45, "retrain:fit:5": 75, "retrain:fit:20": 300, "retrain:fit:prior": 15, "retrain:evaluate": 20,
+    "retrain:save": 15,
+}  # fmt: skip
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"
+
+
+class Stages:
+    """``with stages.stage("grid", "grid search: 4 candidates × 5 folds"): …`` prints the line with its
+    estimate, times the stage, and ``save`` keeps the timings for the next run's estimates."""
+
+    def __init__(self, run: str, timings: Path, *, out: TextIO | None = None) -> None:
+        self.run, self.timings, self.out = run, timings, out or sys.stderr
+        self.measured: dict[str, float] = {}
+        try:
+            self.last = {k: float(v) for k, v in json.loads(timings.read_text(encoding="utf-8")).items()}
+        except (OSError, ValueError, AttributeError):
+            self.last = {}
+
+    @contextmanager
+    def stage(self, key: str, what: str) -> Iterator[None]:
+        name = f"{self.run}:{key}"
+        seconds = self.last.get(name, FIRST_ESTIMATES.get(name))
+        when = "last time here" if name in self.last else "on 2 cores"
+        estimate = f" (about {_duration(seconds)} {when})" if seconds else ""
+        print(f"{self.run}: {what}{estimate}…", file=self.out, flush=True)
+        start = time.monotonic()
+        yield
+        self.measured[name] = time.monotonic() - start
+
+    def save(self) -> None:
+        """Keep the stages' timings (beside the others') for the next estimates; never fails a run."""
+        with suppress(OSError):
+            write_atomic(self.timings, json.dumps({**self.last, **self.measured}, indent=2, sort_keys=True) + "\n")
+
+
+def bar(items: Iterable[T], *, total: int, desc: str, unit: str = "fit") -> Iterator[T]:
+    """A progress bar over ``items`` on standard error (shown on a terminal only)."""
+    yield from tqdm(items, total=total, desc=desc, unit=unit, file=sys.stderr, disable=None, leave=False)
