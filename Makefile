@@ -48,8 +48,8 @@ train-quick: install ## train with the last chosen parameters only (no search, n
 	$(CLI) -v train --quick --no-baselines
 
 # INBOX, OUT and NEW are quoted: Gmail Takeout's file is "All mail Including Spam and Trash.mbox".
-score: model ## score an inbox export: make score INBOX=path [OUT=path] [OWNER=name] [JOBS=n] [ENGINE=dask [SCHEDULER=tcp://…]]
-	$(CLI) score $(if $(INBOX),"$(INBOX)") $(if $(OUT),--out "$(OUT)") $(if $(OWNER),--owner "$(OWNER)") $(if $(JOBS),--jobs $(JOBS)) \
+score: model ## score an inbox export: make score INBOX=path [OUT=path] [OWNER=name] [SNIPPETS=1] [JOBS=n] [ENGINE=dask [SCHEDULER=tcp://…]]
+	$(CLI) score $(if $(INBOX),"$(INBOX)") $(if $(OUT),--out "$(OUT)") $(if $(OWNER),--owner "$(OWNER)") $(if $(SNIPPETS),--snippets) $(if $(JOBS),--jobs $(JOBS)) \
 		$(if $(ENGINE),--engine $(ENGINE)) $(if $(SCHEDULER),--scheduler $(SCHEDULER))
 
 serve: model ## run the HTTP service on $(HOST):$(PORT) with uvicorn, WORKERS=2 processes (/metrics counts them all)

@@ -517,6 +517,7 @@ function toRow(raw) {
     time: Number.isNaN(when) ? null : when,
     subject: String(raw.subject ?? ""),
     thread: String(raw.thread ?? ""),
+    snippet: String(raw.snippet ?? ""),
     direction: String(raw.direction ?? ""),
     unanswered: Number(raw.unanswered) || 0,
     label: String(raw.label ?? ""),
@@ -741,7 +742,9 @@ function renderTable() {
   const rows = inbox.rows
     .filter((r) => !label || r.label === label)
     .filter((r) => !flaggedOnly || r.flagged)
-    .filter((r) => !query || `${r.sender} ${r.subject} ${r.top_terms} ${r.label}`.toLowerCase().includes(query))
+    .filter(
+      (r) => !query || `${r.sender} ${r.subject} ${r.snippet} ${r.top_terms} ${r.label}`.toLowerCase().includes(query),
+    )
     .sort(compareRows);
   const body = document.querySelector("#inbox-table tbody");
   body.replaceChildren(
@@ -752,7 +755,10 @@ function renderTable() {
         el("td", { text: r.flagged ? "yes" : "no" }),
         el("td", { text: r.date.replace("T", " ").slice(0, 16) }),
         el("td", { text: r.sender }),
-        el("td", { text: r.subject }),
+        // The message's start, when the results carry it (`score --snippets`): the subject alone is rarely enough.
+        r.snippet
+          ? el("td", {}, el("span", { text: r.subject }), el("span", { class: "snippet", text: r.snippet }))
+          : el("td", { text: r.subject }),
         el("td", { text: pretty(r.label) }),
         el("td", { class: "num", text: r.p.toFixed(2) }),
         el("td", { text: r.top_terms }),

@@ -56,8 +56,9 @@ TOP_TERMS = 5
 RESULT_COLUMNS = [
     "id", "sender", "recipients", "date", "subject", "thread", "direction", "label", "flagged", "fired", "text_label",
     *(f"p_{label}" for label in LABELS), "top_terms", "pattern", "unanswered", "span_days", "after_refusal",
-    "channels", "truncated", "quoted_only", "source",
+    "channels", "truncated", "quoted_only", "source", "snippet",
 ]  # fmt: skip
+SNIPPET_CHARS = 200
 PROBABILITY_COLUMNS = [f"p_{label}" for label in LABELS]
 PATTERN_COLUMNS = ["pattern", "unanswered", "span_days", "after_refusal", "channels"]
 
@@ -117,11 +118,14 @@ class TextSide:
     text_label: str
     probabilities: tuple[float, ...]  # rounded to 4 places, in ``LABELS`` order
     top_terms: str  # "term (+0.12); term (+0.08)"
+    snippet: str = ""  # the scored text's start, only when asked for (``--snippets``): results hold no text otherwise
 
     @classmethod
-    def of(cls, score: Score) -> TextSide:
+    def of(cls, score: Score, text: str | None = None) -> TextSide:
+        """``text``: the scored text, when the results are to carry its first ``SNIPPET_CHARS`` characters."""
         terms = "; ".join(f"{c.term} ({c.weight:+.2f})" for c in score.explanation or [])
-        return cls(score.label, tuple(round(score.scores[label], 4) for label in LABELS), terms)
+        snippet = " ".join(text.split())[:SNIPPET_CHARS].rstrip() if text else ""
+        return cls(score.label, tuple(round(score.scores[label], 4) for label in LABELS), terms, snippet)
 
 
 def result_row(message: Message, side: TextSide, verdict: dict[str, Any]) -> dict[str, Any]:
@@ -139,6 +143,7 @@ def result_row(message: Message, side: TextSide, verdict: dict[str, Any]) -> dic
         "truncated": message.truncated,
         "quoted_only": message.quoted_only,
         "source": message.source,
+        "snippet": side.snippet,
     } | verdict
 
 
@@ -163,6 +168,7 @@ def result_tuple(message: Message, side: TextSide, verdict: dict[str, Any]) -> t
         message.truncated,
         message.quoted_only,
         message.source,
+        side.snippet,
     )
 
 
@@ -183,6 +189,7 @@ class ScoreOptions:
     engine: str = "local"  # local: this machine's cores (--jobs); dask: a Dask cluster (parts.py)
     scheduler: str | None = None  # the Dask scheduler's address; None: a LocalCluster of --jobs workers
     partition_bytes: int | None = None  # about how many bytes a partition holds; None: from the size and --jobs
+    snippets: bool = False  # the results carry each scored text's first 200 characters (off: they hold no text)
 
     def __post_init__(self) -> None:
         if self.explain not in EXPLAIN_MODES:
@@ -343,7 +350,7 @@ def score_inbox(
                 summary.skip(record)
                 print(f"skipped {record}", file=sys.stderr)
             for message, score in zip(messages, scores, strict=True):
-                sides.append(TextSide.of(score))
+                sides.append(TextSide.of(score, message.text if options.snippets else None))
                 kept.append((replace(message, text=""), score.label, Cues.of(message.text)))
             summary.scored += len(messages)
             progress.update(len(messages))

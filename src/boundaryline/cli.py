@@ -158,6 +158,7 @@ def cmd_score(args: argparse.Namespace, settings: Settings) -> int:
         sheet=args.sheet,
         engine=args.engine,
         scheduler=args.scheduler,
+        snippets=args.snippets,
     )
     inbox = inputs[0] if len(inputs) == 1 else inputs
     summary = score_inbox(inbox, settings=settings, options=options, out=Path(args.out) if args.out else None)
@@ -385,6 +386,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--explain", choices=["flagged", "all", "none"], default="flagged", help="which rows get their top terms"
+    )
+    p.add_argument(
+        "--snippets",
+        action="store_true",
+        help="write each scored text's first 200 characters into the results (column snippet), for the review"
+        " page; off by default: the results then hold no message text",
     )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_score)

@@ -104,7 +104,7 @@ def _part_line(message: Message, label: str, cues: Cues, side: TextSide) -> str:
     fields = [message.id, message.sender, message.recipients, date, message.direction, message.channel,
               message.thread, message.mailing_list, label, cues.refusal, cues.request,
               message.subject, message.truncated, message.quoted_only, message.source,
-              side.probabilities, side.top_terms]  # fmt: skip
+              side.probabilities, side.top_terms, side.snippet]  # fmt: skip
     return json.dumps(fields, ensure_ascii=False) + "\n"
 
 
@@ -122,12 +122,12 @@ def _kept(fields: list[Any]) -> Kept:
 
 def _row(fields: list[Any]) -> tuple[Message, TextSide]:
     """A part's line back as the message (without its text) and text side ``batch.write_rows`` takes."""
-    (message, label, _), (subject, truncated, quoted_only, source, probabilities, top_terms) = (
+    (message, label, _), (subject, truncated, quoted_only, source, probabilities, top_terms, snippet) = (
         _kept(fields),
         fields[HISTORY_FIELDS:],
     )
     message = replace(message, source=source, subject=subject, truncated=truncated, quoted_only=quoted_only)
-    return message, TextSide(label, tuple(probabilities), top_terms)
+    return message, TextSide(label, tuple(probabilities), top_terms, snippet)
 
 
 def score_partition(
@@ -151,7 +151,8 @@ def score_partition(
         for messages, bad in _parts(records, options.chunk_size):
             not_scored += bad
             for message, score in zip(messages, _score_chunk(messages, scorer, options.explain), strict=True):
-                rows.handle.write(_part_line(message, score.label, Cues.of(message.text), TextSide.of(score)))
+                side = TextSide.of(score, message.text if options.snippets else None)
+                rows.handle.write(_part_line(message, score.label, Cues.of(message.text), side))
             scored += len(messages)
         rows.commit()
     except BaseException:

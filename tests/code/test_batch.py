@@ -238,3 +238,23 @@ def test_a_signal_leaves_no_temp_file_and_says_what_was_finished(
     assert "0 message(s) had been scored; no results file was written" in err
     assert "Traceback" not in err
     assert list(out.parent.iterdir()) == []
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_snippets_only_when_asked(tiny_trained: Settings, tiny_scorer: Scorer, tmp_path: Path, jobs: int) -> None:
+    """Results hold no message text unless ``--snippets`` asks for each text's first 200 characters."""
+    inbox = write_inbox(tmp_path / "inbox.csv", 12)
+    long_text = "Could we talk about the role next week? " * 10
+    with inbox.open("a", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerow(["long", "z@example.com", "me@example.com", "2026-10-02T10:00:00+00:00", long_text])
+    plain, with_snippets = tmp_path / "a" / "r.csv", tmp_path / "b" / "r.csv"
+    for out, snippets in ((plain, False), (with_snippets, True)):
+        options = ScoreOptions(quiet=True, jobs=jobs, snippets=snippets)
+        score_inbox(inbox, settings=tiny_trained, options=options, scorer=tiny_scorer, out=out, report=io.StringIO())
+    assert "Coffee next week" not in plain.read_text(encoding="utf-8-sig")
+    with plain.open(encoding="utf-8-sig") as handle:
+        assert {row["snippet"] for row in csv.DictReader(handle)} == {""}
+    with with_snippets.open(encoding="utf-8-sig") as handle:
+        rows = {row["id"]: row["snippet"] for row in csv.DictReader(handle)}
+    assert rows["m0"] == "Coffee next week? #0"
+    assert rows["long"] == " ".join(long_text.split())[:200].rstrip() and len(rows["long"]) <= 200

@@ -192,3 +192,19 @@ def test_without_its_summary_the_page_ranks_senders_as_the_batch_scorer_does(
         for i in range(len(ranked))
     ]
     assert shown == [(s["sender"], str(s["longest_unanswered_run"])) for s in ranked]
+
+
+def test_snippets_show_under_the_subject_when_the_results_carry_them(
+    session: Session, live_settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    results = tmp_path / "inbox.results.csv"
+    monkeypatch.setattr("boundaryline.cli.get_settings", lambda: live_settings)
+    assert cli(["score", str(EXAMPLES / "inbox.mbox"), "--out", str(results), "--snippets", "-q"]) == 0
+    with results.open(encoding="utf-8-sig", newline="") as handle:
+        snippets = [row["snippet"] for row in csv.DictReader(handle) if row["snippet"]]
+    assert snippets
+    session.goto("#inbox")
+    session.page.get_by_label("Results file (and summary)").set_input_files(results)
+    shown = session.page.locator("#inbox-table .snippet")
+    expect(shown).to_have_count(len(snippets))
+    assert sorted(shown.all_inner_texts()) == sorted(snippets)
