@@ -7,6 +7,8 @@ from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
+from boundaryline.inbox.archive import read_zipped_slack, read_zipped_whatsapp, zip_format
+from boundaryline.inbox.json_shape import json_format
 from boundaryline.inbox.linkedin import is_linkedin_header, read_linkedin_messages
 from boundaryline.inbox.mail import (
     TNEF_SIGNATURE,
@@ -17,15 +19,17 @@ from boundaryline.inbox.mail import (
     read_mbox_folder,
     read_tnef,
 )
+from boundaryline.inbox.messenger import read_messenger
 from boundaryline.inbox.records import BadRecord, Message, SystemNotice
 from boundaryline.inbox.slack import is_slack_export, read_slack, slack_root
 from boundaryline.inbox.spreadsheet import read_xlsx
 from boundaryline.inbox.tabular import detect_encoding, read_csv, read_json_array, read_jsonl
+from boundaryline.inbox.telegram import read_telegram
 from boundaryline.inbox.whatsapp import is_whatsapp_line, read_whatsapp
 
 FORMATS = (
     "csv", "tsv", "xlsx", "jsonl", "json", "mbox", "thunderbird", "maildir", "eml", "emlx", "tnef",
-    "linkedin", "slack", "whatsapp",
+    "linkedin", "slack", "whatsapp", "telegram", "messenger",
 )  # fmt: skip
 
 __all__ = ["FORMATS", "BadRecord", "Message", "SystemNotice", "detect_format", "finish_records", "read_inbox"]
@@ -52,6 +56,17 @@ def _detect_folder(path: Path) -> str:
     )
 
 
+# Outlook's own files: binary formats read by other tools, whose output (mbox, .eml) is scored here.
+UNSUPPORTED = {
+    ".msg": "an Outlook .msg file is not supported: convert it to .eml with msgconvert (Debian/Ubuntu package"
+    " libemail-outlook-message-perl), or save it from Outlook as .eml, and score that",
+    ".pst": "an Outlook .pst data file is not supported: convert it to mbox with readpst (Debian/Ubuntu package"
+    " pst-utils: `readpst -o OUT_FOLDER FILE.pst`) and score the mbox files",
+    ".ost": "an Outlook .ost offline file is not supported: export the mailbox from Outlook as .pst, convert that"
+    " to mbox with readpst (pst-utils) and score the mbox files",
+}
+
+
 def detect_format(path: Path) -> str:
     """The export format of ``path``, from its layout, its extension and a look at its first bytes."""
     if not path.exists():
@@ -69,6 +84,10 @@ def detect_format(path: Path) -> str:
         return suffix[1:]
     if suffix in (".xlsx", ".xlsm"):
         return "xlsx"
+    if suffix == ".zip":
+        return zip_format(path, is_whatsapp_line)
+    if suffix in UNSUPPORTED:
+        raise ValueError(f"{path}: {UNSUPPORTED[suffix]}")
     if suffix == ".xls":
         raise ValueError(f"{path}: an old-style Excel .xls workbook; save it as .xlsx or CSV and score that")
     if suffix in (".jsonl", ".ndjson"):
@@ -77,7 +96,7 @@ def detect_format(path: Path) -> str:
         root = slack_root(path)
         if root is not None and path.parent != root:
             return "slack"  # one conversation's day file inside a Slack export
-        return "json" if head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"[") else "jsonl"
+        return json_format(path, head)
     if suffix == ".tsv":
         return "tsv"
     if suffix in (".csv", ".txt"):
@@ -92,7 +111,8 @@ def detect_format(path: Path) -> str:
 # The channel an export's messages came through, unless a record says otherwise (a CSV "channel" column).
 CHANNEL_OF_FORMAT = {
     "mbox": "email", "thunderbird": "email", "maildir": "email", "eml": "email", "emlx": "email", "tnef": "email",
-    "linkedin": "linkedin_dm", "slack": "chat", "whatsapp": "text_message",
+    "linkedin": "linkedin_dm", "slack": "chat", "whatsapp": "text_message", "telegram": "text_message",
+    "messenger": "text_message",
 }  # fmt: skip
 
 
@@ -123,6 +143,7 @@ def read_inbox(
     ``delimiter`` forces the CSV separator (sniffed otherwise); ``sheet`` names the .xlsx sheet (the first
     otherwise)."""
     fmt = fmt or detect_format(path)
+    zipped = path.suffix.lower() == ".zip" and path.is_file()  # delivered as a zip: read as it comes
     readers = {
         "csv": lambda: read_csv(path, text_column=text_column, delimiter=delimiter),
         "tsv": lambda: read_csv(path, text_column=text_column, delimiter=delimiter or "\t"),
@@ -136,8 +157,12 @@ def read_inbox(
         "emlx": lambda: read_eml(path),
         "tnef": lambda: read_tnef(path),
         "linkedin": lambda: read_linkedin_messages(path),
-        "slack": lambda: read_slack(path),
-        "whatsapp": lambda: read_whatsapp(path),
+        "slack": lambda: read_zipped_slack(path, read_slack, slack_root) if zipped else read_slack(path),
+        "whatsapp": lambda: (
+            read_zipped_whatsapp(path, read_whatsapp, is_whatsapp_line) if zipped else read_whatsapp(path)
+        ),
+        "telegram": lambda: read_telegram(path),
+        "messenger": lambda: read_messenger(path),
     }
     if fmt not in readers:
         raise ValueError(f"unknown format {fmt!r}; one of {', '.join(FORMATS)}")

@@ -27,10 +27,24 @@ _LIST_FOOTERS = [
     re.compile(r"^(?:-- ?\n)?You received this message because you are subscribed to .*\Z", re.MULTILINE | re.DOTALL),
     re.compile(r"^-{2,} ?\nTo unsubscribe.*\Z", re.MULTILINE | re.DOTALL | re.IGNORECASE),
 ]
-# Forward markers the library does not know (Gmail, Apple Mail): what follows is someone else's message.
+# Forward markers the library does not know: what follows is someone else's message. Gmail and Thunderbird
+# write a dashed line ("---------- Forwarded message ---------"), Apple Mail an opening line ("Begin forwarded
+# message:"), each in the language of the sender's mail program.
+_FORWARD_PHRASES = [
+    *("forwarded message", "begin forwarded message"),
+    *("weitergeleitete nachricht", "anfang der weitergeleiteten nachricht"),  # German
+    *("message transféré", "début du message réexpédié"),  # French
+    *("mensaje reenviado", "inicio del mensaje reenviado"),  # Spanish
+    *("messaggio inoltrato", "inizio messaggio inoltrato"),  # Italian
+    *("mensagem encaminhada", "início da mensagem encaminhada"),  # Portuguese
+    *("doorgestuurd bericht", "begin doorgestuurd bericht"),  # Dutch
+]
 _FORWARD = re.compile(
-    r"^\s*(?:-{5,} ?Forwarded message ?-{5,}|Begin forwarded message:)\s*$", re.IGNORECASE | re.MULTILINE
+    rf"^[^\S\n]*-*[^\S\n]*(?:{'|'.join(map(re.escape, _FORWARD_PHRASES))})[^\S\n]*(?:-+|:)?[^\S\n]*$",
+    re.IGNORECASE | re.MULTILINE,
 )
+# The header block a forward starts with ("From: …", "Von: …", "De : …", "Betreff: …"), up to a blank line.
+_FORWARDED_HEADERS = re.compile(r"\A(?:[^\S\n]*\n)*(?:[^\S\n]*[^\W\d][\w .-]{0,30}[^\S\n]?:.*\n(?:[ \t]+\S.*\n)*)+")
 _ATTRIBUTION_END = re.compile(
     r"(?:wrote|writes|schrieb|a écrit|escribió|ha scritto|schreef|napisał|skrev|napsal)\s*:\s*$", re.I
 )
@@ -98,8 +112,17 @@ def own_text(text: str) -> MailBody:
     if own:
         return MailBody(own)
     quote = "\n".join(_QUOTED.sub("", line).lstrip("> ") for line in text.split("\n"))
-    quote = _latest_reply(quote).strip() or quote.strip()
+    quote = forwarded_text(quote) or _latest_reply(quote).strip() or quote.strip()
     return MailBody(quote, quoted_only=bool(quote))
+
+
+def forwarded_text(text: str) -> str:
+    """The message a bare forward carries (a forward marker with nothing before it): what follows the marker,
+    without the forwarded header block, reduced to its own sender's text; "" for any other text."""
+    marker = _FORWARD.search(text)
+    if marker is None or text[: marker.start()].strip():
+        return ""
+    return own_text(_FORWARDED_HEADERS.sub("", text[marker.end() :], count=1)).text
 
 
 def strip_quoted_and_signature(text: str) -> str:

@@ -4,6 +4,7 @@ An Outlook ``winmail.dat`` (TNEF) attachment is opened with ``tnefparse`` when i
 
 from __future__ import annotations
 
+import codecs
 import csv
 import email
 import hashlib
@@ -11,11 +12,13 @@ import re
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 from email import policy
-from email.contentmanager import raw_data_manager
+from email.header import decode_header, make_header
 from email.message import Message as Mail  # a parsed e-mail (compat32); Message is our record
-from email.utils import parseaddr, parsedate_to_datetime
+from email.utils import formataddr, getaddresses, parseaddr, parsedate_to_datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
+
+import charset_normalizer
 
 from boundaryline.inbox.cleanup import MailBody, html_to_text, own_text, strip_quoted_and_signature
 from boundaryline.inbox.records import BadRecord, Direction, Message
@@ -42,18 +45,47 @@ _OWN_MAIL_FOLDERS = frozenset({"sent", "sent mail", "sent messages", "sent items
 _THUNDERBIRD_HOUSEKEEPING = frozenset({"msgFilterRules.dat", "popstate.dat", "filterlog.html", "junklog.html"})
 
 
+class UnreadableField(Exception):
+    """One field of a message (a header, the body) could not be read: ``parse_mail`` turns it into a
+    ``BadRecord`` that names the field and the error's type, never the text it choked on."""
+
+    def __init__(self, field: str, error: Exception) -> None:
+        super().__init__(field)
+        self.field, self.error = field, error
+
+
+# Headers holding addresses: when the policy's parser fails on one, the addresses are read the old way.
+_ADDRESS_HEADERS = frozenset({"from", "to", "cc", "bcc", "reply-to", "sender"})
+
+
 def _header(mail: Mail, name: str) -> str | None:
     """A header as ``policy.default`` reads it (RFC 2047 words decoded, addresses normalised), with white
     space folded. The message is parsed with ``compat32``, which keeps headers as raw strings: only the few
-    headers scoring needs are run through ``policy.default``'s header registry, once each."""
+    headers scoring needs are run through ``policy.default``'s header registry, once each. Raises
+    ``UnreadableField`` (the header's name) when the header cannot be read at all."""
     wanted = name.lower()
     values = [value for key, value in mail.raw_items() if key.lower() == wanted]
     if not values:
         return None
-    # A header the policy cannot parse raises here, as it did in EmailMessage.get (and in the get_all the
-    # old reader fell back to, which parsed the same value again).
-    value = policy.default.header_fetch_parse(name, values[0])
+    try:
+        value = policy.default.header_fetch_parse(name, values[0])
+    except Exception as error:
+        if wanted not in _ADDRESS_HEADERS:
+            raise UnreadableField(f"header {name}", error) from error
+        return _plain_addresses(name, values[0])
     return " ".join(str(value).split()) if value else None
+
+
+def _plain_addresses(name: str, value: str) -> str | None:
+    """An address header the policy's parser fails on (``unlisted-recipients:; (no To-header on input)``, a
+    group with a comment, raises AttributeError in Python 3.11–3.13), read by ``email.utils.getaddresses``:
+    the addresses it holds, None when it holds none (an empty group is no recipient)."""
+    try:
+        decoded = str(make_header(decode_header(value)))
+        addresses = [formataddr(pair) for pair in getaddresses([decoded]) if pair[1]]
+    except Exception as error:
+        raise UnreadableField(f"header {name}", error) from error
+    return ", ".join(addresses) or None
 
 
 def _date(mail: Mail) -> datetime | None:
@@ -67,24 +99,69 @@ def _date(mail: Mail) -> datetime | None:
 
 
 def _decode_part(part: Mail) -> str:
-    """A text part's content, as ``policy.default``'s ``get_content`` gives it. When the declared charset is
-    unknown or wrong (bytes that do not decode, shown as U+FFFD), the raw bytes are tried as UTF-8, then
-    Windows-1252."""
-    try:
-        content = str(raw_data_manager.get_content(part))
-        if "\ufffd" not in content:
-            return content
-    except (LookupError, UnicodeDecodeError, AssertionError):
-        pass
+    """A text part's content, decoded with the charset it declares (``decode_text``)."""
     payload = part.get_payload(decode=True)
     if not isinstance(payload, bytes):
         raise ValueError("a text part with no decodable payload")
-    for charset in (part.get_content_charset(), "utf-8", "cp1252"):
-        try:
-            return payload.decode(charset or "utf-8")
-        except (LookupError, UnicodeDecodeError):
-            continue
-    return payload.decode("latin-1")  # decodes any byte string
+    # get_content_charset, not get_param: an RFC 2231 charset (charset*=us-ascii''…) is a tuple in get_param
+    return decode_text(payload, part.get_content_charset())
+
+
+def _codec(charset: str | None) -> codecs.CodecInfo | None:
+    """Python's codec for a declared charset; None when nothing is declared or Python does not know it."""
+    try:
+        return codecs.lookup(charset) if charset else None
+    except LookupError:
+        return None
+
+
+# Charsets a mail program declares by default whatever it sends: UTF-8 text labelled as one of them is common.
+_DEFAULT_LABELS = frozenset({"ascii", "iso8859-1", "cp1252"})
+# Fewer non-ASCII bytes than this are too few for charset_normalizer, which then guesses wildly
+# (b"caf\xe9 ok" comes out as cp1006); Windows-1252 is the likelier charset of such short text.
+_FEW_FOR_A_GUESS = 16
+
+
+def decode_text(payload: bytes, declared: str | None) -> str:
+    """A text part's bytes as text. The declared charset is trusted as long as it reads any non-ASCII text
+    at all: a few bad bytes become U+FFFD and the good text around them is kept. Only when the charset is
+    unknown, or reads none of the non-ASCII bytes, is the charset guessed (``guess_text``)."""
+    codec = _codec(declared)
+    if codec is None:
+        return guess_text(payload)
+    if codec.name in _DEFAULT_LABELS and not payload.isascii() and _is_utf8(payload):
+        return payload.decode("utf-8")
+    text = payload.decode(codec.name, errors="replace")
+    if "\ufffd" not in text or _reads_some_non_ascii(text):
+        return text
+    return guess_text(payload)
+
+
+def _is_utf8(payload: bytes) -> bool:
+    try:
+        payload.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _reads_some_non_ascii(text: str) -> bool:
+    """Whether a decoding produced at least one non-ASCII character besides U+FFFD: evidence that the
+    charset is right (bytes of another charset seldom form valid multi-byte sequences)."""
+    return any(ord(char) > 127 and char != "\ufffd" for char in text)
+
+
+def guess_text(payload: bytes) -> str:
+    """Bytes in an unknown charset as text: UTF-8 when they are valid UTF-8, charset_normalizer's best guess
+    when there are enough non-ASCII bytes to guess from, Windows-1252 (with U+FFFD for its five unused
+    bytes) otherwise."""
+    if _is_utf8(payload):
+        return payload.decode("utf-8")
+    if sum(byte > 127 for byte in payload) >= _FEW_FOR_A_GUESS:
+        best = charset_normalizer.from_bytes(payload).best()
+        if best is not None:
+            return str(best)
+    return payload.decode("cp1252", errors="replace")
 
 
 def _find_body(mail: Mail, part: Mail, preference: tuple[str, ...]) -> Iterator[tuple[int, Mail]]:
@@ -129,15 +206,37 @@ def get_body(mail: Mail, preference: tuple[str, ...] = ("plain", "html")) -> Mai
 
 
 def body_text(mail: Mail) -> MailBody:
-    """What the sender wrote: text/plain preferred, HTML converted to text otherwise; quoted lines,
-    forwarded history, signature and list footer removed (``cleanup.own_text``)."""
-    part = get_body(mail)
-    if part is None:
+    """What the sender wrote: text/plain preferred, HTML converted to text otherwise (and when the plain
+    part is empty, as some mail programs send it beside the real HTML one); quoted lines, forwarded history,
+    signature and list footer removed (``cleanup.own_text``). A message with no text of its own but a
+    forwarded message attached whole (``message/rfc822``) is the forwarded message's text, as a bare forward."""
+    content = _part_text(get_body(mail))
+    if not content.strip():  # an empty text/plain beside the real text/html
+        content = _part_text(get_body(mail, ("html",)))
+    if content.strip():
+        return own_text(content)
+    forwarded = _attached_message(mail)
+    if forwarded is None:
         return MailBody("")
+    return MailBody(body_text(forwarded).text, quoted_only=True)
+
+
+def _part_text(part: Mail | None) -> str:
+    """A body part as text (HTML converted); "" for no part."""
+    if part is None:
+        return ""
     content = _decode_part(part)
-    if part.get_content_subtype() == "html":
-        content = html_to_text(content)
-    return own_text(content)
+    return html_to_text(content) if part.get_content_subtype() == "html" else content
+
+
+def _attached_message(mail: Mail) -> Mail | None:
+    """The first message attached whole (``message/rfc822``: a forward "as attachment", or the message
+    itself when its own type is message/rfc822)."""
+    for part in mail.walk():
+        if part.get_content_type() == "message/rfc822" and part.is_multipart():
+            inner = part.get_payload(0)  # compat32 keeps the attached message as a one-item list
+            return inner if isinstance(inner, Mail) else None
+    return None
 
 
 # ----- Outlook winmail.dat (TNEF)
@@ -239,15 +338,34 @@ def parse_mail(
 ) -> Message | BadRecord:
     """One RFC 5322 message as a ``Message``, or a ``BadRecord`` saying why not. ``truncated``: ``raw`` is the
     first part of a message over the size limit (its text part comes first in practice). ``direction`` is
-    what the export's layout says (a Sent folder); Gmail's labels, when the message has them, say it instead."""
+    what the export's layout says (a Sent folder); Gmail's labels, when the message has them, say it instead.
+    Never raises: whatever goes wrong in one message is that message's ``BadRecord``, and reading goes on."""
     try:
-        # compat32: the parse keeps headers raw (policy.default parses Content-Type and friends on every
-        # look-up, which was most of the time); _header and _decode_part decode what is used as it would.
-        mail = email.message_from_bytes(raw, policy=policy.compat32)
+        return _message(raw, source, location, truncated=truncated, direction=direction)
+    except UnreadableField as failure:
+        return _unreadable(source, location, failure.error, failure.field)
+    except Exception as error:  # a parse failure nobody foresaw is still one message's, not the run's
+        return _unreadable(source, location, error, None)
+
+
+def _unreadable(source: str, location: str, error: BaseException, field: str | None) -> BadRecord:
+    # the error's type only: its message can quote the header or body text it failed on
+    return BadRecord(source, location, f"cannot decode the message ({type(error).__name__})", field)
+
+
+def _message(
+    raw: bytes, source: str, location: str, *, truncated: bool, direction: Direction | None
+) -> Message | BadRecord:
+    # compat32: the parse keeps headers raw (policy.default parses Content-Type and friends on every
+    # look-up, which was most of the time); _header and _decode_part decode what is used as it would.
+    mail = email.message_from_bytes(raw, policy=policy.compat32)
+    try:
         body = body_text(mail)
         tnef = _tnef_attachment(mail) if not body.text.strip() else None
+    except UnreadableField:
+        raise
     except Exception as error:
-        return BadRecord(source, location, f"cannot decode the message ({type(error).__name__}: {error})", "body")
+        raise UnreadableField("body", error) from error
     if tnef is not None:  # Outlook put the body in winmail.dat
         try:
             body = MailBody(tnef_body(tnef))
@@ -393,17 +511,22 @@ def read_mbox_folder(
 # ----- one file per message: .eml, Apple Mail .emlx, Maildir
 
 
-def emlx_message(raw: bytes) -> bytes:
+def emlx_message(raw: bytes, *, partial: bool = False) -> bytes:
     """The RFC 822 message inside an Apple Mail ``.emlx`` file: the first line is its length in bytes, the
-    message follows, then an XML property list (flags, dates) that is not part of it."""
+    message follows, then an XML property list (flags, dates) that is not part of it. In a ``.partial.emlx``
+    Apple Mail stored the attachments apart, so the count (the whole message's) can exceed what the file
+    holds: the message is then what precedes the property list."""
     first, newline, rest = raw.partition(b"\n")
     count = first.strip()
     if not newline or not count.isdigit():
         raise ValueError("the first line is not a byte count: not an Apple Mail .emlx file")
     size = int(count)
-    if size > len(rest):
-        raise ValueError(f"truncated: the first line announces {size:,} bytes, {len(rest):,} follow")
-    return rest[:size]
+    if size <= len(rest):
+        return rest[:size]
+    if partial:
+        plist = rest.rfind(b"<?xml")
+        return rest[:plist] if plist > 0 else rest
+    raise ValueError(f"truncated: the first line announces {size:,} bytes, {len(rest):,} follow")
 
 
 def _read_files(
@@ -420,7 +543,7 @@ def _read_files(
         truncated, raw = len(raw) > max_bytes, raw[:max_bytes]
         if file.suffix.lower() == ".emlx":
             try:
-                raw = emlx_message(raw)
+                raw = emlx_message(raw, partial=file.name.lower().endswith(".partial.emlx"))
             except ValueError as error:
                 yield BadRecord(str(root), relative, str(error))
                 continue

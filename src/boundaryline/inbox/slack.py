@@ -123,12 +123,14 @@ def _message(
         return SystemNotice(source, location, f"Slack {item.get('type')} event")
     if subtype and subtype not in PERSON_SUBTYPES:
         return SystemNotice(source, location, f"Slack {subtype}")
-    user = item.get("user")
+    # Old exports put a file comment's author and words in "comment"; "text" is "<@U1> commented on …: words".
+    comment = item["comment"] if subtype == "file_comment" and isinstance(item.get("comment"), dict) else {}
+    user = item.get("user") or comment.get("user")
     if not user:
         if item.get("bot_id"):
             return SystemNotice(source, location, "Slack bot_message")
         return BadRecord(source, location, "no sender (no 'user')", "user")
-    raw = item.get("text")
+    raw = comment.get("comment") if isinstance(comment.get("comment"), str) else item.get("text")
     if raw is not None and not isinstance(raw, str):
         return BadRecord(source, location, f"text is a {type(raw).__name__}, not a string", "text")
     text = resolve_markup(raw or "", names).strip()
