@@ -14,21 +14,12 @@ import pytest
 
 from boundaryline.inbox import BadRecord, Message, SystemNotice, detect_format, read_inbox
 from boundaryline.partitions import ReadOptions, plan_partitions, read_partition
+from tests.records import split
 
 PEERS = Path(__file__).parents[2].parent / "shared" / "peer-fixtures"
 needs_peers = pytest.mark.skipif(
     not PEERS.is_dir(), reason=f"peer fixtures not found at {PEERS}: the chat-export fixture tests are skipped"
 )
-
-Record = Message | BadRecord | SystemNotice
-
-
-def split(records: list[Record]) -> tuple[list[Message], list[BadRecord], list[SystemNotice]]:
-    return (
-        [r for r in records if isinstance(r, Message)],
-        [r for r in records if isinstance(r, BadRecord)],
-        [r for r in records if isinstance(r, SystemNotice)],
-    )
 
 
 def read(path: Path) -> tuple[list[Message], list[BadRecord], list[SystemNotice]]:

@@ -18,22 +18,14 @@ import pytest
 
 from boundaryline.batch import ScoreOptions, score_inbox
 from boundaryline.cli import main as cli
-from boundaryline.inbox import BadRecord, Message, SystemNotice, detect_format, read_inbox
+from boundaryline.inbox import Message, detect_format, read_inbox
 from boundaryline.inbox.tabular import sample_encoding
 from boundaryline.owner import OwnerEvidence, decide_owner
 from boundaryline.predict import Scorer
 from boundaryline.settings import Settings
+from tests.records import split, write_mbox
 
 ROOT = Path(__file__).parents[2]
-Record = Message | BadRecord | SystemNotice
-
-
-def split(records: list[Record]) -> tuple[list[Message], list[BadRecord], list[SystemNotice]]:
-    return (
-        [r for r in records if isinstance(r, Message)],
-        [r for r in records if isinstance(r, BadRecord)],
-        [r for r in records if isinstance(r, SystemNotice)],
-    )
 
 
 def mail(body: str, *, headers: dict[str, str] | None = None, sender: str = "Ana <ana@example.com>") -> EmailMessage:
@@ -45,14 +37,6 @@ def mail(body: str, *, headers: dict[str, str] | None = None, sender: str = "Ana
         message[name] = value
     message.set_content(body)
     return message
-
-
-def write_mbox(path: Path, mails: list[bytes]) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("wb") as handle:
-        for raw in mails:
-            handle.write(b"From 1797212345678901234@xxx Thu Oct 01 09:30:00 +0000 2026\n" + raw + b"\n")
-    return path
 
 
 # ----- Gmail Takeout

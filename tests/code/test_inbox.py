@@ -14,6 +14,7 @@ from boundaryline.inbox import BadRecord, Message, detect_format, read_inbox
 from boundaryline.inbox.cleanup import MailBody, html_to_text, own_text, strip_quoted_and_signature
 from boundaryline.inbox.mail import read_maildir, read_mbox
 from boundaryline.settings import Settings
+from tests.records import write_mbox
 
 EXAMPLES = Path(__file__).parents[2] / "data" / "examples"
 
@@ -35,15 +36,6 @@ def mail_bytes(body: str | None = None, *, html: str | None = None, charset: str
     else:
         message.set_content(html or "", subtype="html", charset=charset, cte=cte)
     return message.as_bytes()
-
-
-def write_mbox(path: Path, mails: list[bytes]) -> Path:
-    with path.open("wb") as handle:
-        for raw in mails:
-            handle.write(
-                b"From MAILER-DAEMON Thu Oct  1 09:30:00 2026\n" + raw.replace(b"\nFrom ", b"\n>From ") + b"\n"
-            )
-    return path
 
 
 # ----- CSV, TSV, JSON Lines, JSON

@@ -14,6 +14,7 @@ from boundaryline.inbox import mail as mail_module
 from boundaryline.inbox.cleanup import own_text
 from boundaryline.inbox.mail import parse_mail, read_eml, read_maildir, read_mbox
 from boundaryline.inbox.records import BadRecord, Message
+from tests.records import write_mbox
 
 PEER_FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "peer-fixtures"
 needs_peer_fixtures = pytest.mark.skipif(
@@ -35,15 +36,6 @@ def replace_body(raw: bytes, charset: str, body: bytes) -> bytes:
     """A one-part message whose body is exactly ``body`` (8-bit), declared as ``charset``."""
     headers = b"From: ana@example.com\nMIME-Version: 1.0\nContent-Transfer-Encoding: 8bit\n"
     return headers + f"Content-Type: text/plain; charset={charset}\n\n".encode() + body + b"\n"
-
-
-def write_mbox(path: Path, mails: list[bytes]) -> Path:
-    with path.open("wb") as handle:
-        for raw in mails:
-            handle.write(
-                b"From MAILER-DAEMON Thu Oct  1 09:30:00 2026\n" + raw.replace(b"\nFrom ", b"\n>From ") + b"\n"
-            )
-    return path
 
 
 def texts(records: list[Message | BadRecord]) -> list[str]:
