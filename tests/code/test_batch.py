@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from boundaryline.batch import RESULT_COLUMNS, ScoreOptions, score_inbox
+from boundaryline.batch import ScoreOptions, score_inbox
 from boundaryline.cli import main as cli
 from boundaryline.inbox import BadRecord, read_inbox
+from boundaryline.output import RESULT_COLUMNS
 from boundaryline.predict import Scorer
 from boundaryline.settings import Settings
 
@@ -209,13 +210,13 @@ def test_undecodable_or_headerless_input_is_never_echoed(
 
 SIGNAL_SCRIPT = """
 import sys, time
-import boundaryline.batch as batch
-original = batch._score_chunk
+import boundaryline.parts as parts
+original = parts.score_chunk
 def slow(*args, **kwargs):
     print("scoring", flush=True)
     time.sleep(30)
     return original(*args, **kwargs)
-batch._score_chunk = slow
+parts.score_chunk = slow
 from boundaryline.cli import main
 sys.exit(main(sys.argv[1:]))
 """

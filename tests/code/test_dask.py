@@ -15,9 +15,11 @@ from typing import Any
 
 import pytest
 
-from boundaryline.batch import BatchSummary, Cues, ScoreOptions, TextSide, rank_senders, run_history, score_inbox
+from boundaryline.batch import ScoreOptions, score_inbox
+from boundaryline.history import Cues, rank_senders, run_history
 from boundaryline.inbox import Message
-from boundaryline.parts import PartResult, PieceJob, _kept, _part_line, write_piece
+from boundaryline.output import BatchSummary, TextSide
+from boundaryline.part_files import PartResult, PieceJob, decode_kept, encode_part_line, write_piece
 from boundaryline.predict import Scorer
 from boundaryline.settings import LABELS, Settings
 from tests.archive import make_archive
@@ -146,7 +148,7 @@ def _random_parts(rng: random.Random, folder: Path) -> list[PartResult]:
                               mailing_list=rng.choice([None, None, None, "list@x.com"]))  # fmt: skip
             label = rng.choice(LABELS)
             cues = Cues(refusal=rng.random() < 0.3, request=rng.random() < 0.7)
-            lines.append(_part_line(message, label, cues, TextSide(label, (0.3, 0.3, 0.4), "")))
+            lines.append(encode_part_line(message, label, cues, TextSide(label, (0.3, 0.3, 0.4), "")))
             number += 1
         path = folder / f"part-{index:06d}.scored.jsonl"
         path.write_text("".join(lines), encoding="utf-8")
@@ -168,9 +170,10 @@ def test_the_history_on_the_cluster_is_the_history_of_one_process(owner: str | N
         folder = tmp_path / str(seed)
         folder.mkdir()
         results = _random_parts(random.Random(seed), folder)
-        kept = [_kept(json.loads(line)) for r in results for line in r.rows.read_text(encoding="utf-8").splitlines()]
-        alone = BatchSummary(inbox="", results_file="", model_version="")
-        verdicts = run_history(alone, kept, options, settings)
+        kept = [
+            decode_kept(json.loads(line)) for r in results for line in r.rows.read_text(encoding="utf-8").splitlines()
+        ]
+        owner, verdicts, applied = run_history(kept, options.owner_names, settings)
         expected, start = [], 0
         for r in results:
             job = PieceJob(
@@ -182,7 +185,7 @@ def test_the_history_on_the_cluster_is_the_history_of_one_process(owner: str | N
         pieces, senders = engine.finish(results, on_cluster, options, settings, "jsonl")
         assert [piece.path.read_bytes() for piece in pieces] == expected, f"seed {seed}"
         assert [s.to_dict() for s in senders] == [s.to_dict() for s in rank_senders(kept, verdicts, settings)], seed
-        assert (on_cluster.owner, on_cluster.history_applied) == (alone.owner, alone.history_applied), f"seed {seed}"
+        assert (on_cluster.owner, on_cluster.history_applied) == (owner, applied), f"seed {seed}"
 
 
 def test_a_blank_owner_is_refused() -> None:

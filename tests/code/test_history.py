@@ -12,8 +12,9 @@ from hypothesis import given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from boundaryline.batch import Cues, ScoreOptions, history_verdicts, score_inbox
+from boundaryline.batch import ScoreOptions, score_inbox
 from boundaryline.decision import combine
+from boundaryline.history import Cues, history_verdicts
 from boundaryline.inbox import Message
 from boundaryline.owner import Owner
 from boundaryline.predict import Scorer

@@ -42,3 +42,27 @@ def test_scoring_loads_neither_the_service_nor_corpus_building() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_the_package_imports_run_one_way() -> None:
+    """No import loop among the package's modules (issue 22: batch → parts → dask_engine → batch was one),
+    counting the imports inside functions too."""
+    modules = {
+        ".".join(("boundaryline", *path.relative_to(PACKAGE).with_suffix("").parts)).removesuffix(".__init__"): path
+        for path in PACKAGE.rglob("*.py")
+    }
+    graph = {name: {m for m in imported_modules(path) if m in modules and m != name} for name, path in modules.items()}
+    state: dict[str, str] = {}
+
+    def visit(name: str, trail: list[str]) -> None:
+        state[name] = "open"
+        for target in sorted(graph[name]):
+            if state.get(target) == "open":
+                raise AssertionError("import loop: " + " → ".join([*trail[trail.index(target) :], target]))
+            if target not in state:
+                visit(target, [*trail, target])
+        state[name] = "done"
+
+    for name in sorted(graph):
+        if name not in state:
+            visit(name, [name])

@@ -11,8 +11,9 @@ from typing import Any
 
 import pytest
 
-from boundaryline.batch import BatchSummary, ScoreOptions, score_inbox
+from boundaryline.batch import ScoreOptions, score_inbox
 from boundaryline.inbox import Message, read_inbox
+from boundaryline.output import BatchSummary
 from boundaryline.owner import OwnerEvidence, decide_owner
 from boundaryline.predict import Scorer
 from boundaryline.settings import Settings

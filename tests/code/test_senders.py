@@ -2,8 +2,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from boundaryline.batch import Cues, history_verdicts, rank_senders
 from boundaryline.data import load_corpus
+from boundaryline.history import Cues, history_verdicts, rank_senders
 from boundaryline.inbox import Message
 from boundaryline.owner import Owner
 from boundaryline.senders import REFUSAL, REQUEST, PatternTracker, SenderSummary, address, is_refusal, is_request
