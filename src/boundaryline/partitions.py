@@ -217,15 +217,15 @@ def read_partition(partition: Partition, options: ReadOptions, cursor: RangeCurs
     channel = CHANNEL_OF_FORMAT.get(fmt)
     if partition.files is not None:
         records: Iterator[Record] = read_message_files(path, fmt, partition.files)
-        return finish_records(records, options.max_chars, channel)
+        return finish_records(records, options.max_chars, channel, path)
     if partition.csv is not None:
         records = read_csv_range(path, partition.csv, partition.start, partition.end, partition.first_line, cursor)
-        return finish_records(records, options.max_chars, channel)
+        return finish_records(records, options.max_chars, channel, path)
     if partition.ranged and fmt == "mbox":
         records = read_mbox(path, start=partition.start, end=partition.end, records_before=partition.records_before)
         if cursor is not None:
             cursor.offset = partition.end or 0  # cut at separator lines, where the reader stops: ranges meet
-        return finish_records(records, options.max_chars, channel)
+        return finish_records(records, options.max_chars, channel, path)
     if partition.ranged:
         records = read_jsonl(
             path,
@@ -236,7 +236,7 @@ def read_partition(partition: Partition, options: ReadOptions, cursor: RangeCurs
         )
         if cursor is not None:
             cursor.offset = partition.end or 0  # a JSON line never spans a line end: ranges always meet
-        return finish_records(records, options.max_chars, channel)
+        return finish_records(records, options.max_chars, channel, path)
     return read_whole(
         path,
         fmt=fmt,

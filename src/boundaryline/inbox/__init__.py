@@ -116,16 +116,25 @@ CHANNEL_OF_FORMAT = {
 }  # fmt: skip
 
 
-def finish_records(records: Iterator[Record], max_chars: int, channel: str | None) -> Iterator[Record]:
+def finish_records(
+    records: Iterator[Record], max_chars: int, channel: str | None, source: Path | str = ""
+) -> Iterator[Record]:
     """A text over the limit is cut to it and marked ``truncated`` (scored on its start, never skipped); a
-    message with no channel gets its export's."""
-    for record in records:
-        if isinstance(record, Message):
-            if len(record.text) > max_chars:
-                record = replace(record, text=record.text[:max_chars], truncated=True)
-            if record.channel is None and channel is not None:
-                record = replace(record, channel=channel)
-        yield record
+    message with no channel gets its export's. A reader that fails part-way never loses the run: what it read
+    is kept and the failure is one bad record (the error's type, never its message, which may quote a text)."""
+    read = 0
+    try:
+        for record in records:
+            if isinstance(record, Message):
+                if len(record.text) > max_chars:
+                    record = replace(record, text=record.text[:max_chars], truncated=True)
+                if record.channel is None and channel is not None:
+                    record = replace(record, channel=channel)
+            read += 1
+            yield record
+    except Exception as error:  # any reader, any failure: the run goes on, and the failure is said
+        where = f"after record {read}" if read else "at its start"
+        yield BadRecord(str(source), where, f"the reader stopped ({type(error).__name__}); the rest was not read")
 
 
 def read_inbox(
@@ -166,4 +175,4 @@ def read_inbox(
     }
     if fmt not in readers:
         raise ValueError(f"unknown format {fmt!r}; one of {', '.join(FORMATS)}")
-    return finish_records(readers[fmt](), max_chars, CHANNEL_OF_FORMAT.get(fmt))
+    return finish_records(readers[fmt](), max_chars, CHANNEL_OF_FORMAT.get(fmt), path)

@@ -1,0 +1,55 @@
+"""Never a lost run (issue 22): a reader that fails part-way, whatever the format, keeps what it read and
+reports the failure as one bad record (its type, never a text); the run writes its results."""
+
+import io
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import boundaryline.inbox as inbox
+from boundaryline.batch import ScoreOptions, score_inbox
+from boundaryline.inbox import FORMATS, BadRecord, Message, read_inbox
+from boundaryline.predict import Scorer
+from boundaryline.settings import Settings
+
+READERS = [
+    "read_csv", "read_xlsx", "read_jsonl", "read_json_array", "read_mbox", "read_mbox_folder", "read_maildir",
+    "read_eml", "read_tnef", "read_linkedin_messages", "read_slack", "read_whatsapp", "read_telegram",
+    "read_messenger",
+]  # fmt: skip
+SECRET = "the words of a private message"
+
+
+def failing_reader(*args: object, **kwargs: object) -> Iterator[Message]:
+    yield Message(id="m1", text="Could we talk next week?", source="x", sender="a@example.com")
+    raise RuntimeError(SECRET)  # a bug, a bad byte, a header the parser chokes on: the message may be quoted
+
+
+@pytest.fixture
+def every_reader_fails(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in READERS:
+        monkeypatch.setattr(inbox, name, failing_reader)
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_a_reader_failing_part_way_is_one_bad_record(every_reader_fails: None, tmp_path: Path, fmt: str) -> None:
+    path = tmp_path / "export.txt"
+    path.write_text("anything\n", encoding="utf-8")
+    records = list(read_inbox(path, fmt=fmt))
+    assert [type(r) for r in records] == [Message, BadRecord]
+    bad = records[1]
+    assert isinstance(bad, BadRecord) and bad.location == "after record 1" and "RuntimeError" in bad.reason
+    assert SECRET not in str(bad)
+
+
+def test_the_run_goes_on_and_writes_its_results(
+    every_reader_fails: None, tiny_trained: Settings, tiny_scorer: Scorer, tmp_path: Path
+) -> None:
+    path = tmp_path / "inbox.csv"
+    path.write_text("id,text\nm1,hello\n", encoding="utf-8")
+    out = tmp_path / "out" / "r.csv"
+    summary = score_inbox(path, settings=tiny_trained, options=ScoreOptions(quiet=True), scorer=tiny_scorer,
+                          out=out, report=io.StringIO())  # fmt: skip
+    assert (summary.scored, summary.skipped) == (1, 1) and out.exists()
+    assert SECRET not in (out.parent / "r.summary.json").read_text()
