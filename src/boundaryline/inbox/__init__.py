@@ -121,7 +121,8 @@ def finish_records(
 ) -> Iterator[Record]:
     """A text over the limit is cut to it and marked ``truncated`` (scored on its start, never skipped); a
     message with no channel gets its export's. A reader that fails part-way never loses the run: what it read
-    is kept and the failure is one bad record (the error's type, never its message, which may quote a text)."""
+    is kept and the failure is one bad record (the error's type, never its message, which may quote a text). A
+    file refused whole before its first record (``ValueError``, ``OSError``) still stops with its own error."""
     read = 0
     try:
         for record in records:
@@ -133,6 +134,8 @@ def finish_records(
             read += 1
             yield record
     except Exception as error:  # any reader, any failure: the run goes on, and the failure is said
+        if not read and isinstance(error, (ValueError, OSError)):
+            raise  # a file its reader refuses whole (no text column, not this format): its own clear error
         where = f"after record {read}" if read else "at its start"
         yield BadRecord(str(source), where, f"the reader stopped ({type(error).__name__}); the rest was not read")
 
