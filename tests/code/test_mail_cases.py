@@ -10,6 +10,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from boundaryline.inbox import detect_format, read_inbox
 from boundaryline.inbox import mail as mail_module
 from boundaryline.inbox.cleanup import own_text
 from boundaryline.inbox.mail import parse_mail, read_eml, read_maildir, read_mbox
@@ -248,3 +249,30 @@ def test_peer_fixture_is_read(relative: str, start: str) -> None:
 def test_peer_utf8_labelled_latin1_is_read_as_utf8() -> None:
     text = peer_text("django-mailbox/django_mailbox/tests/messages/message_with_utf8_char.eml")
     assert '"\u00a0"' in text and '"✿"' in text
+
+
+def mh_message(n: int) -> bytes:
+    return (
+        f"Return-Path: <a{n}@example.com>\nFrom: A{n} <a{n}@example.com>\nTo: me@example.com\n"
+        f"Subject: note {n}\nDate: Mon, 2 Mar 2026 09:{n:02d}:00 +0000\n\nHello, this is message {n}.\n"
+    ).encode()
+
+
+def test_an_mh_folder_and_a_saved_message_without_extension_are_mail(tmp_path: Path) -> None:
+    """Files of RFC 822 mail without an extension (an MH folder: 1, 2, 10; notmuch; "saved messages") are
+    recognised by their header block, read in number order; other extension-less files are not mail."""
+    folder = tmp_path / "inbox"
+    folder.mkdir()
+    for n in (1, 2, 10):
+        (folder / str(n)).write_bytes(mh_message(n))
+    (folder / ".mh_sequences").write_text("unseen: 1-10\n")
+    (folder / "README").write_text("Not mail: notes about this folder.\n")
+    assert detect_format(folder) == "eml"
+    messages = [r for r in read_inbox(folder) if isinstance(r, Message)]
+    assert [m.subject for m in messages] == ["note 1", "note 2", "note 10"]
+    saved = tmp_path / "saved-message"
+    saved.write_bytes(mh_message(3))
+    assert detect_format(saved) == "eml"
+    assert [m.subject for m in read_inbox(saved) if isinstance(m, Message)] == ["note 3"]
+    with pytest.raises(ValueError, match="cannot tell the format"):
+        detect_format(folder / "README")

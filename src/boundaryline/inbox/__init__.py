@@ -13,6 +13,8 @@ from boundaryline.inbox.linkedin import is_linkedin_header, read_linkedin_messag
 from boundaryline.inbox.mail import (
     TNEF_SIGNATURE,
     is_mbox_folder,
+    looks_like_mail,
+    message_files,
     read_eml,
     read_maildir,
     read_mbox,
@@ -48,11 +50,11 @@ def _detect_folder(path: Path) -> str:
         return "thunderbird"
     if next(path.rglob("*.emlx"), None) is not None:
         return "emlx"
-    if next(path.rglob("*.eml"), None) is not None:
-        return "eml"
+    if next(path.rglob("*.eml"), None) is not None or message_files(path, "eml"):
+        return "eml"  # .eml files, or message files without an extension (an MH folder, saved messages)
     raise ValueError(
         f"{path}: a folder with no Maildir (cur/, new/), no mbox files (Thunderbird, .mbox), no .eml or .emlx"
-        " files, no LinkedIn messages.csv and no Slack export (users.json, channels.json)"
+        " files, no files of RFC 822 mail, no LinkedIn messages.csv and no Slack export (users.json, channels.json)"
     )
 
 
@@ -105,6 +107,8 @@ def detect_format(path: Path) -> str:
         if is_whatsapp_line(first_line):
             return "whatsapp"
         return "linkedin" if is_linkedin_header(first_line) else "csv"
+    if not suffix and looks_like_mail(head):
+        return "eml"  # one message saved without its extension
     raise ValueError(f"{path}: cannot tell the format; pass one of {', '.join(FORMATS)} with --format")
 
 

@@ -565,8 +565,40 @@ def read_maildir(path: Path, *, max_bytes: int = MAX_MAIL_BYTES) -> Iterator[Mes
     yield from _read_files(_maildir_files(path), path, max_bytes)
 
 
+# The header fields one of which every real message carries near its top.
+_MAIL_FIELDS = re.compile(rb"^(from|date|message-id|received|return-path|subject|to|delivered-to|x-[\w-]+):", re.I)
+_FIELD_LINE = re.compile(rb"^[!-9;-~]+:|^[ \t]")  # "Name:" (printable, no colon in the name) or a folded line
+
+
+def looks_like_mail(head: bytes) -> bool:
+    """Whether a file's first bytes are an RFC 822 message's header block (an MH folder's "17", a saved
+    message without its .eml): every line before the first blank one a header field, one of them common."""
+    lines = head.replace(b"\r\n", b"\n").split(b"\n\n", 1)[0].split(b"\n")[:40]
+    fields = [line for line in lines if line]
+    return (
+        bool(fields)
+        and all(_FIELD_LINE.match(line) for line in fields)
+        and any(_MAIL_FIELDS.match(line) for line in fields)
+    )
+
+
+def _is_message_file(path: Path) -> bool:
+    """An .eml / .emlx file, or a file without an extension (MH, notmuch, saved messages) that holds mail."""
+    if path.suffix.lower() in (".eml", ".emlx"):
+        return True
+    if path.suffix or path.name.startswith("."):
+        return False
+    with path.open("rb") as handle:
+        return looks_like_mail(handle.read(4096))
+
+
+def _name_order(path: Path) -> tuple[str, ...]:
+    """Path order, with numbered files (MH's 1, 2, …, 10) in number order."""
+    return tuple(part.zfill(12) if part.isdigit() else part for part in path.parts)
+
+
 def _eml_files(path: Path) -> list[Path]:
-    return sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in (".eml", ".emlx"))
+    return sorted((p for p in path.rglob("*") if p.is_file() and _is_message_file(p)), key=_name_order)
 
 
 def _maildir_files(path: Path) -> list[Path]:
