@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
             out = data.train[~data.train["scenario"].str.startswith(f"{v}-")]
             fitted = clone(build_pipeline(**params)).fit(out["text"].tolist(), out["label"].tolist())
             held_out[v] = evaluate(fitted, {v: corpus[voice == v]})[0][v]
-        lovo = {k: float(np.mean([headline(m)[k] for m in held_out.values()])) for k in headline(sets["test"])}
+        lovo = {k: float(np.nanmean([headline(m)[k] for m in held_out.values()])) for k in headline(sets["test"])}
         results[name] = {"fit_seconds": seconds, "sets": sets, "leave_one_voice_out": held_out, "lovo_mean": lovo,
                          "function_words_in_top_30": function_word_terms(model)}  # fmt: skip
         real = headline(sets["real_test"]) if "real_test" in sets else {}

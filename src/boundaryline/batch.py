@@ -1,8 +1,8 @@
 """Batch-score whole inbox exports: ``score_inbox``, the one entry of a scoring run.
 
-One run path whatever the engine: an export is read and scored partition by partition (``parts.py``); one
-process scores it as one whole-file partition in this process, ``--jobs N`` on this machine's cores, and
-``--engine dask`` on a Dask cluster. The results file, the summary and the senders ranked by concern are
+One run path whatever the engine: an export is read and scored partition by partition (``parts.py``): one
+after the other in this process (``--jobs 1``), on this machine's cores (``--jobs N``), or on a Dask cluster
+(``--engine dask``). The results file, the summary and the senders ranked by concern are
 the same byte for byte (``output.py``; the sender history is ``history.py``).
 """
 

@@ -481,7 +481,7 @@ def evaluate_threads(
     model: Classifier, threads: Sequence[Mapping[str, Any]], thresholds: Mapping[str, float], settings: Settings
 ) -> dict[str, Any]:
     """The last message of each frozen thread labelled by its text alone, and by its text with the history as
-    a batch run finds it in an export of each shape (``corpus.threads.as_export``: the owner decided from the
+    a batch run finds it in an export of each shape (``as_export``: the owner decided from the
     export, turns, runs), against the label the guide gives it; overall and by kind of conversation.
     ``with_history`` is the mail shape (every kind); ``by_shape`` has each shape and who it took for the owner."""
     texts = [t["message"]["text"] for t in threads]
@@ -561,7 +561,7 @@ def evaluate_real_conversations(
     model: Classifier, thresholds: Mapping[str, float], settings: Settings, conversations: pd.DataFrame
 ) -> dict[str, Any]:
     """The labelled messages received in real DM conversations, labelled by their text alone and by their text
-    with the history (``batch.history_verdicts``: turns, runs, the owner's replies), against the annotators'
+    with the history (``history.history_verdicts``: turns, runs, the owner's replies), against the annotators'
     labels; with how many the pattern itself turned pestering."""
     messages = real_conversation_export(conversations)
     label_of = dict(zip(conversations["id"], conversations["label"], strict=False))
@@ -601,7 +601,7 @@ def real_conversations_table(found: Mapping[str, Any], more: Mapping[str, Mappin
             "professional flagged": figures["professional_flag_rate"],
             "macro-F1": figures["macro_f1"],
         }
-    return pd.DataFrame(rows).T.to_markdown(floatfmt=".3f")
+    return markdown(pd.DataFrame(rows).T)
 
 
 def load_evaluation(models_dir: Path, version: str | None = None) -> dict[str, Any]:

@@ -146,16 +146,18 @@ class FeedbackStore:
             )
         return [item for item in self.items() if item.id in ids]
 
-    def reconcile(self, in_corpus: Callable[[FeedbackItem], bool], version: str) -> tuple[list[str], list[str]]:
-        """Make "merged" say what the corpus in service holds: a merged correction it lacks (a rollback) goes
-        back to the queue; a pending one it holds (rolled forward again) is marked merged into ``version``.
-        Returns the ids put back and the ids marked."""
+    def reconcile(
+        self, holds: Callable[[FeedbackItem], bool], has_text: Callable[[FeedbackItem], bool], version: str
+    ) -> tuple[list[str], list[str]]:
+        """Make "merged" say what the corpus in service holds: a merged correction whose text it no longer has
+        at all (a rollback) goes back to the queue; one whose text it holds under another label was superseded
+        by a later correction and stays merged; a pending, not rejected one it holds (rolled forward again) is
+        marked merged into ``version``. Returns the ids put back and the ids marked."""
         back, marked = [], []
         for item in self.items():
-            held = in_corpus(item)
-            if item.merged and not held:
+            if item.merged and not has_text(item):
                 back.append(item.id)
-            elif not item.merged and held:
+            elif not item.merged and item.review != "rejected" and holds(item):
                 marked.append(item.id)
         if back:
             with self._connect() as db:

@@ -1,8 +1,8 @@
 """The sender history of a run: who the owner is, each message's pattern and combined label (``Verdict``
 dicts, in the results' columns), and the senders ranked from those verdicts.
 
-Every engine calls ``history_verdicts``: one process over the whole export, a partitioned run over every
-part's history fields in order, a Dask cluster over each counterparty's messages (``dask_engine``).
+Every engine calls ``history_verdicts``: this process over every part's history fields in partition order
+(one core or several), a Dask cluster over each counterparty's messages (``dask_engine``).
 """
 
 from __future__ import annotations

@@ -55,7 +55,7 @@ class OwnerEvidence:
         if message.mailing_list:
             self.lists.add(message.mailing_list)
             return  # list mail says nothing of who receives it
-        if message.direction == "outgoing" and sender and not is_placeholder(sender):
+        if message.direction == "outgoing" and not is_placeholder(address(message.sender)):
             self.marked[sender] += 1
         if message.channel in CHAT_CHANNELS and message.thread:
             found = self.conversations.setdefault(message.thread, set())
@@ -73,7 +73,7 @@ class OwnerEvidence:
         for key, names in other.conversations.items():
             conversations.setdefault(key, set()).update(names)
         return OwnerEvidence(
-            self.recipients + other.recipients,  # Counter addition keeps the order addresses were met in
+            self.recipients + other.recipients,
             self.addressed + other.addressed,
             self.marked + other.marked,
             conversations,

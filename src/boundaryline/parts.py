@@ -11,9 +11,10 @@ Batch scoring has two passes, and so has this:
    computes the history verdicts as one process does (they depend on every earlier message of a sender);
    on a Dask cluster the workers do it, grouped by counterparty (``dask_engine.DaskEngine.finish``); each
    partition's lines are then joined to their verdicts and written by a worker as a piece of the results
-   file (``output.write_rows``, the single-process code); the parent appends the pieces under the header.
+   file (``output.write_rows``); the parent appends the pieces under the header.
 
-The results file is byte for byte the one a single process writes, and the summary the same. Every part
+The results file is byte for byte the same on every engine and for any number of partitions, and the
+summary the same. Every part
 and piece is written to a temp file and renamed into place, so a worker killed mid-partition leaves none
 and a rerun replaces it whole. The parent never holds a message's text.
 """
@@ -283,8 +284,8 @@ def score_partitioned(
     out: Path | None = None,
     report: TextIO = sys.stdout,
 ) -> BatchSummary:
-    """Score an archive partition by partition on the engine ``options`` names; the same results file,
-    summary and report as ``score_inbox`` on one process."""
+    """Score an archive partition by partition on the engine ``options`` names (``batch.score_inbox`` is this):
+    the same results file, summary and report on every engine."""
     paths = expand_inputs(inputs)
     for path in paths[1:]:
         results_path(path, out, options.output_format, settings.reports_dir)  # refuses --out inside any input
@@ -298,8 +299,7 @@ def score_partitioned(
         model_version=scorer.version,
         thresholds=scorer.thresholds,
     )
-    parts_dir = out.with_name(f".{out.name}.parts-{uuid.uuid4().hex[:12]}")
-    parts_dir.mkdir(parents=True)
+    parts_dir = out.with_name(f".{out.name}.parts-{uuid.uuid4().hex[:12]}")  # made once the engine is ready
     in_process = options.engine == "local" and workers == 1
     worker_settings = settings.model_copy(update={"api_key": None})  # workers need no secret; a cluster may be shared
     task = partial(
@@ -331,6 +331,8 @@ def score_partitioned(
     try:
         try:
             with engine:
+                # Private: with --snippets the part files hold the start of each message.
+                parts_dir.mkdir(parents=True, mode=0o700)
                 # On a cluster the history pass runs there too (``DaskEngine.finish``): this process then
                 # never holds the messages' history fields.
                 parts = score_parts(partitions, task, engine, progress, read_kept=cluster is None)

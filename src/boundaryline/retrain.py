@@ -16,7 +16,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.model_selection import ParameterGrid
 from sklearn.pipeline import Pipeline
 
 from boundaryline import registry
@@ -41,11 +40,11 @@ from boundaryline.prior import refit_from
 from boundaryline.progress import Stages
 from boundaryline.settings import Settings
 from boundaryline.train import (
-    CV_FOLDS,
     PARAM_GRID,
     FitResult,
     evaluate_model,
     fit_pipeline,
+    fits_of,
     grid_of,
     sample_weights,
     save_version,
@@ -222,10 +221,11 @@ def sync_feedback(settings: Settings) -> str | None:
     if not settings.feedback_path.exists():
         return None
     corpus = load_corpus(settings)
-    held = set(zip(corpus["text"].map(text_key), corpus["label"], strict=True))
+    keys = corpus["text"].map(text_key)
+    held, texts = set(zip(keys, corpus["label"], strict=True)), set(keys)
     version = registry.current_version(settings.models_dir) or "?"
     back, marked = FeedbackStore(settings.feedback_path).reconcile(
-        lambda item: (text_key(item.text), item.label) in held, version
+        lambda item: (text_key(item.text), item.label) in held, lambda item: text_key(item.text) in texts, version
     )
     notes = []
     if back:
@@ -329,7 +329,7 @@ def _retrain(
     missing = missing_sources(serving_data, data.provenance)
     if missing:
         # What the model in service learned from rows that are not here is kept: the candidate starts from it.
-        new_rows = data.train["id"].isin(set(merged["id"]) - set(corpus["id"]))
+        new_rows = data.train["id"].isin(set(merged["id"].iloc[len(merged) - len(checked.accepted) :]))
         lines += ["", *missing_note(missing, in_service.version)]
         for line in missing_note(missing, in_service.version):
             print(f"retrain: {line}", file=sys.stderr)
@@ -339,7 +339,7 @@ def _retrain(
         data.provenance["inherited"] = {"from": in_service.version, "sources": sorted(missing)}
     else:
         grid = grid_of(in_service.pipeline) if quick else PARAM_GRID
-        fits = len(ParameterGrid({k: list(v) for k, v in grid.items()})) * CV_FOLDS
+        fits = fits_of(grid, data.train)
         with stages.stage(f"fit:{fits}", f"training the candidate on {len(data.train):,} rows: {fits} fits"):
             fit = fit_pipeline(data.train, seed=settings.seed, grid=grid)
     # One decision rule for both models: the thresholds in force for the model in service.

@@ -143,6 +143,11 @@ def over_folds(tasks: list[Any], *, desc: str, n_jobs: int) -> list[Any]:
         return list(bar(Parallel(n_jobs=n_jobs, return_as="generator")(tasks), total=len(tasks), desc=desc))
 
 
+def fits_of(grid: Mapping[str, Sequence[Any]], train: pd.DataFrame) -> int:
+    """How many fits a grid search makes: candidates × folds (fewer folds than ``CV_FOLDS`` with few scenarios)."""
+    return len(ParameterGrid({k: list(v) for k, v in grid.items()})) * min(CV_FOLDS, train["scenario"].nunique())
+
+
 def fit_pipeline(
     train: pd.DataFrame, *, seed: int, grid: Mapping[str, Sequence[Any]] = PARAM_GRID, n_jobs: int = -1
 ) -> FitResult:
@@ -531,7 +536,7 @@ def train_and_save(
         + (["real mail"] if data.provenance["external"] is not None else [])
         + (["real DMs"] if data.provenance["real_dm"] is not None else [])
     )
-    fits = len(ParameterGrid({k: list(v) for k, v in grid.items()})) * CV_FOLDS
+    fits = fits_of(grid, data.train)
     with stages.stage(f"grid:{fits}", f"grid search on {len(data.train):,} rows ({sources}): {fits} fits"):
         fit = fit_pipeline(data.train, seed=settings.seed, grid=grid)
     thresholds, selection = dict(settings.thresholds), None

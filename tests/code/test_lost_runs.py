@@ -53,3 +53,20 @@ def test_the_run_goes_on_and_writes_its_results(
                           out=out, report=io.StringIO())  # fmt: skip
     assert (summary.scored, summary.skipped) == (1, 1) and out.exists()
     assert SECRET not in (out.parent / "r.summary.json").read_text()
+
+
+@pytest.mark.parametrize(
+    ("name", "broken"),
+    [
+        ("export.json", b'[{"id": "1", "text": "fine"}, {"id": "2", "text": "my secret address is 12 Elm St" x}]'),
+        ("result.json", b'{"name": "c", "type": "personal_chat", "id": 1, "messages": [{"id": 1, "type": "message",'
+                        b' "date": "2026-01-01T10:00:00", "from": "A", "text": "my secret address is 12 Elm St" x}]}'),
+    ],
+)  # fmt: skip
+def test_broken_json_is_reported_without_its_text(tmp_path: Path, name: str, broken: bytes) -> None:
+    """The JSON parser quotes the input around an error: the reason gives the error's type and place only."""
+    path = tmp_path / name
+    path.write_bytes(broken)
+    bad = [r for r in read_inbox(path) if isinstance(r, BadRecord)]
+    assert bad and all("secret" not in str(r) and "Elm" not in str(r) for r in bad)
+    assert "not valid JSON" in bad[-1].reason

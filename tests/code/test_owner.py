@@ -305,3 +305,8 @@ def test_what_is_list_mail(tmp_path: Path, headers: str, sender: str, relayed_by
     path.write_text(mail(1, sender, "me@example.com", 0, "Hi", "Hello there.", headers), encoding="utf-8")
     [found] = read_inbox(path)
     assert isinstance(found, Message) and (found.mailing_list, found.sender) == (relayed_by, author)
+
+
+def test_a_placeholder_marked_as_sent_is_never_the_owner() -> None:
+    sent = [message("LinkedIn Member", "Raj", direction="outgoing", thread="c1", channel="linkedin_dm")]
+    assert "linkedin member (conversation c1)" not in decide_owner(OwnerEvidence.of(sent)).aliases

@@ -67,7 +67,9 @@ def test_two_jobs_write_the_bytes_of_one(
     archive: list[Path], tiny_trained: Settings, tiny_scorer: Scorer, tmp_path: Path, suffix: str
 ) -> None:
     inbox = archive[0]
-    one = run(inbox, tiny_trained, tiny_scorer, tmp_path / f"one{suffix}")  # the single-process path
+    one = run(
+        inbox, tiny_trained, tiny_scorer, tmp_path / f"one{suffix}"
+    )  # one process, the partitions one after the other
     two = run(inbox, tiny_trained, tiny_scorer, tmp_path / f"two{suffix}", jobs=2)
     assert (tmp_path / f"one{suffix}").read_bytes() == (tmp_path / f"two{suffix}").read_bytes()
     assert one == two

@@ -556,3 +556,20 @@ def test_train_says_each_stage_with_an_estimate(tiny_project: Settings, capsys: 
         "writing the",
     ):
         assert re.search(rf"^train: {stage}.*\(about \d+ (s|min) (on 2 cores|last time here)\)…$", err, re.M), stage
+
+
+def test_a_superseded_correction_stays_merged_and_a_rejected_one_is_never_marked(tmp_path: Path) -> None:
+    """A correction whose text the corpus holds under a later correction's label was superseded, not rolled
+    back: it stays merged (it would come back as a conflict on every retrain); a rejected one held by the
+    corpus is not marked merged."""
+    store = FeedbackStore(tmp_path / "f.sqlite3")
+    store.add("Dinner sometime?", "professional", id="a")
+    store.mark_merged(["a"], "v002")
+    store.add("Coffee on Friday?", "professional", id="r")
+    store.decide(["r"], "rejected")
+    held = {("Dinner sometime?", "inappropriate_proposition"), ("Coffee on Friday?", "professional")}
+    back, marked = store.reconcile(
+        lambda item: (item.text, item.label) in held, lambda item: item.text in {t for t, _ in held}, "v003"
+    )
+    assert (back, marked) == ([], [])
+    assert {i.id: i.merged_into for i in store.items()} == {"a": "v002", "r": None}

@@ -138,8 +138,8 @@ def finish_records(
             read += 1
             yield record
     except Exception as error:  # any reader, any failure: the run goes on, and the failure is said
-        if not read and isinstance(error, (ValueError, OSError)):
-            raise  # a file its reader refuses whole (no text column, not this format): its own clear error
+        if isinstance(error, MemoryError) or (not read and isinstance(error, (ValueError, OSError))):
+            raise  # out of memory; or a file its reader refuses whole (no text column…): its own clear error
         where = f"after record {read}" if read else "at its start"
         yield BadRecord(str(source), where, f"the reader stopped ({type(error).__name__}); the rest was not read")
 

@@ -20,6 +20,7 @@ from typing import Any
 import ijson
 
 from boundaryline.inbox.records import BadRecord, Message, SystemNotice
+from boundaryline.inbox.tabular import broken_json
 
 CONVERSATION_LISTS = {"channels.json": "channel", "groups.json": "private channel", "dms.json": "dm", "mpims.json": "group dm"}  # fmt: skip
 # Subtypes that are still a person writing; every other subtype (channel_join, bot_message, …) is a notice.
@@ -198,5 +199,5 @@ def _read_day(
             yield BadRecord(
                 source,
                 f"{relative}, record {record + 1}",
-                f"not valid JSON ({' '.join(str(error).split())}); the rest of the file is unreadable",
+                broken_json(error, handle),
             )

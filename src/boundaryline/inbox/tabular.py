@@ -13,7 +13,7 @@ from email.utils import parsedate_to_datetime
 from functools import lru_cache
 from itertools import chain
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import ijson
 
@@ -326,6 +326,12 @@ def read_jsonl(
         yield _from_object(line.value, text_column, source, location, f"{path.stem}:{line.number}")
 
 
+def broken_json(error: Exception, handle: IO[bytes]) -> str:
+    """The reason for a JSON file that breaks off: the error's type and about where, never its message (ijson's
+    C backend quotes the input around the error, which may be a message's text)."""
+    return f"not valid JSON ({type(error).__name__}, near byte {handle.tell():,}); the rest of the file is unreadable"
+
+
 def read_json_array(
     path: Path, *, text_column: str | None = None, buf_size: int = 1 << 16
 ) -> Iterator[Message | BadRecord]:
@@ -343,9 +349,7 @@ def read_json_array(
                 record += 1
                 yield _from_object(item, text_column, source, f"record {record}", f"{path.stem}:{record}")
         except (ijson.JSONError, UnicodeDecodeError) as error:
-            yield BadRecord(
-                source, f"record {record + 1}", f"not valid JSON ({error}); the rest of the file is unreadable"
-            )
+            yield BadRecord(source, f"record {record + 1}", broken_json(error, handle))
 
 
 @lru_cache(maxsize=256)  # an export's objects share a few sets of field names

@@ -21,6 +21,7 @@ import ijson
 from ijson.common import ObjectBuilder
 
 from boundaryline.inbox.records import BadRecord, Message, SystemNotice
+from boundaryline.inbox.tabular import broken_json
 
 # Where chats lie in the file: in the whole account's lists, or the file is one chat ("").
 _LISTED_CHATS = ("chats.list.item", "left_chats.list.item")
@@ -127,5 +128,5 @@ def read_telegram(path: Path) -> Iterator[Message | BadRecord | SystemNotice]:
             yield BadRecord(
                 source,
                 f"chat {chat.number}, after message {messages}",
-                f"not valid JSON ({' '.join(str(error).split())}); the rest of the file is unreadable",
+                broken_json(error, handle),
             )
