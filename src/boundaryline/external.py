@@ -26,8 +26,9 @@ import pandas as pd
 
 from boundaryline.data import CORPUS_COLUMNS, LABELS, near_duplicate_pairs, text_key
 from boundaryline.files import sha256_file
-from boundaryline.inbox import Message, read_maildir
+from boundaryline.inbox import Message
 from boundaryline.inbox.cleanup import plain_text
+from boundaryline.inbox.mail import read_maildir
 from boundaryline.settings import Settings
 
 REAL_MAIL_FILE = "messages.csv"

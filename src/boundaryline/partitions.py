@@ -26,7 +26,8 @@ from pathlib import Path
 
 from boundaryline.inbox import CHANNEL_OF_FORMAT, BadRecord, Message, SystemNotice, detect_format, finish_records
 from boundaryline.inbox import read_inbox as read_whole
-from boundaryline.inbox.mail import FOLDER_FORMATS, message_files, read_mbox, read_message_files
+from boundaryline.inbox.formats import FORMAT
+from boundaryline.inbox.mail import message_files, read_mbox, read_message_files
 from boundaryline.inbox.tabular import CsvLayout, RangeCursor, csv_layout, read_csv_range, read_jsonl
 
 Record = Message | BadRecord | SystemNotice
@@ -164,7 +165,8 @@ def whole_file(partition: Partition) -> Partition:
 
 
 def _plan_one(index: int, path: Path, fmt: str, options: ReadOptions, target: int) -> list[Partition]:
-    if path.is_dir() and fmt in FOLDER_FORMATS:
+    split = FORMAT[fmt].split  # how the registry says this format is partitioned
+    if path.is_dir() and split == "files":
         groups: list[list[Path]] = [[]]
         size = 0
         for file in message_files(path, fmt):
@@ -175,11 +177,11 @@ def _plan_one(index: int, path: Path, fmt: str, options: ReadOptions, target: in
             size += file.stat().st_size
         return [Partition(index + i, path, fmt, files=tuple(group)) for i, group in enumerate(groups)]
     if path.is_file() and path.stat().st_size > target:
-        if fmt == "mbox":
+        if split == "mbox":
             return _mbox_ranges(index, path, target)
-        if fmt == "jsonl":
+        if split == "lines":
             return _ranges(index, path, fmt, 0, 1, target, None)
-        if fmt in ("csv", "tsv"):
+        if split == "csv":
             delimiter = options.delimiter or ("\t" if fmt == "tsv" else None)
             layout = csv_layout(path, text_column=options.text_column, delimiter=delimiter)
             if _splittable(layout.encoding):

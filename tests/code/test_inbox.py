@@ -389,3 +389,18 @@ def test_compat32_reading_matches_policy_default_on_real_mail(project_settings: 
     files = sorted(p for p in maildir.rglob("*") if p.is_file())
     for file in files:
         test_compat32_reading_matches_policy_default(file.read_bytes())
+
+
+def test_every_format_is_one_registry_entry() -> None:
+    """Issue 22: a format's identity is in one place (``inbox/formats.py``): its name, how it is recognised,
+    read and partitioned, and its channel; the CLI's choices and the channels come from it."""
+    from boundaryline.cli import build_parser
+    from boundaryline.inbox.formats import CHANNEL_OF_FORMAT, FORMAT, FORMATS, REGISTRY
+
+    assert sorted(FORMATS) == sorted(FORMAT) and len(REGISTRY) == len(FORMAT)
+    assert all(entry.file or entry.folder for entry in REGISTRY), "every format can be recognised"
+    assert {e.name: e.channel for e in REGISTRY if e.channel} == CHANNEL_OF_FORMAT
+    score = next(
+        a for a in build_parser()._subparsers._group_actions[0].choices["score"]._actions if a.dest == "format"
+    )  # type: ignore[union-attr]
+    assert tuple(score.choices) == FORMATS

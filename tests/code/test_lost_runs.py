@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-import boundaryline.inbox as inbox
+import boundaryline.inbox.formats as formats
 from boundaryline.batch import ScoreOptions, score_inbox
 from boundaryline.inbox import FORMATS, BadRecord, Message, read_inbox
 from boundaryline.predict import Scorer
@@ -29,7 +29,7 @@ def failing_reader(*args: object, **kwargs: object) -> Iterator[Message]:
 @pytest.fixture
 def every_reader_fails(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in READERS:
-        monkeypatch.setattr(inbox, name, failing_reader)
+        monkeypatch.setattr(formats, name, failing_reader)
 
 
 @pytest.mark.parametrize("fmt", FORMATS)

@@ -605,12 +605,9 @@ def _maildir_files(path: Path) -> list[Path]:
     return sorted(p for sub in ("cur", "new") if (path / sub).is_dir() for p in (path / sub).iterdir() if p.is_file())
 
 
-FOLDER_FORMATS = ("thunderbird", "maildir", "eml", "emlx")
-
-
 def message_files(path: Path, fmt: str) -> list[Path]:
     """The files a mail folder is read from, in reading order: the mailboxes of a Thunderbird or Takeout
-    folder, the message files of a Maildir or of an .eml/.emlx folder (``fmt``, one of ``FOLDER_FORMATS``)."""
+    folder, the message files of a Maildir or of an .eml/.emlx folder (``fmt``: thunderbird, maildir, eml or emlx)."""
     if fmt == "thunderbird":
         return _mailbox_files(path)
     return _maildir_files(path) if fmt == "maildir" else _eml_files(path)
