@@ -5,6 +5,7 @@ the API key: the texts are people's messages. Logs carry ids, labels and lengths
 import asyncio
 import logging
 from dataclasses import replace
+from functools import partial
 
 from fastapi import APIRouter, HTTPException, Response, status
 
@@ -84,8 +85,8 @@ async def review_feedback(
     """``FeedbackStore.decide`` for one correction of the review queue; returns it as the queue now shows it.
     A merged correction is out of the queue (``boundaryline feedback`` still decides on it)."""
     loop = asyncio.get_running_loop()
-    queue = await loop.run_in_executor(state.executor, review_queue, store, scorer)
-    correction = next((c for c in queue if c.item.id == feedback_id), None)
+    queue = await loop.run_in_executor(state.executor, partial(review_queue, store, scorer, only={feedback_id}))
+    correction = next(iter(queue), None)
     if correction is None:
         raise HTTPException(
             status.HTTP_404_NOT_FOUND,

@@ -32,7 +32,7 @@ from contextlib import ExitStack
 from functools import partial
 from typing import Any
 
-from boundaryline.history import OUTGOING_VERDICT, history_verdicts, owner_of
+from boundaryline.history import OUTGOING_VERDICT, history_verdicts, owner_of, rank_senders
 from boundaryline.output import BatchSummary, ScoreOptions
 from boundaryline.owner import Owner, OwnerEvidence
 from boundaryline.part_files import (
@@ -45,8 +45,8 @@ from boundaryline.part_files import (
     piece_path,
 )
 from boundaryline.partitions import Partition
-from boundaryline.senders import Rule, SenderSummary, by_concern, people, person, summarise_senders
-from boundaryline.settings import CONCERN_LABELS, Settings
+from boundaryline.senders import SenderSummary, by_concern, people, person
+from boundaryline.settings import Settings
 
 HistoryEvent = tuple[str, tuple[int, int, list[Any]]]  # a counterparty, and a message's place and history fields
 
@@ -192,13 +192,8 @@ def _judge(
         for (part, line, _), (message, _, _), verdict in zip(places, kept, verdicts, strict=True)
         if not owner.wrote(message) and person(message.sender, message.thread) == key
     ]
-    # The counterparty's own messages: all that its summary is made of.
-    rows = [
-        (message, verdict["label"], verdict.get("unanswered") or 0)
-        for (message, _, _), verdict in zip(kept, verdicts, strict=True)
-        if verdict["direction"] != "outgoing" and person(message.sender, message.thread) == key
-    ]
-    summaries = summarise_senders(rows, turn_gap=Rule.of(settings).turn_gap, concern_labels=CONCERN_LABELS)
+    # The group holds the counterparty's messages and the owner's to it: its summary is theirs.
+    summaries = rank_senders(kept, verdicts, settings)
     return judged + [("sender", summary) for summary in summaries if summary.sender == key]
 
 

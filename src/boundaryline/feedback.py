@@ -14,7 +14,7 @@ from __future__ import annotations
 import sqlite3
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -204,15 +204,17 @@ class Correction:
         }  # fmt: skip
 
 
-def review_queue(store: FeedbackStore, scorer: Scorer, *, top_k: int = 5) -> list[Correction]:
-    """Every correction not merged yet (waiting, accepted or rejected), oldest first, with the model's label,
-    its probability, the evidence for it, and marks: a correction that contradicts a confident model, or
-    another correction of the same text with another label."""
+def review_queue(
+    store: FeedbackStore, scorer: Scorer, *, top_k: int = 5, only: Collection[str] | None = None
+) -> list[Correction]:
+    """Every correction not merged yet (waiting, accepted or rejected; ``only``: those of these ids), oldest
+    first, with the model's label, its probability, the evidence for it, and marks: a correction that
+    contradicts a confident model, or another correction of the same text with another label."""
     everything = store.items()
     labels_of: dict[str, set[str]] = defaultdict(set)
     for item in everything:
         labels_of[text_key(item.text)].add(item.label)
-    waiting = [item for item in everything if not item.merged]
+    waiting = [item for item in everything if not item.merged and (only is None or item.id in only)]
     scores = scorer.score([item.text for item in waiting], explain=True, top_k=top_k, thresholds={})
     queue = []
     for item, score in zip(waiting, scores, strict=True):
