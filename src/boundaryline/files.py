@@ -9,7 +9,7 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 
 def default_mode(path: Path, *, folder: bool = False) -> int:
@@ -25,21 +25,53 @@ def default_mode(path: Path, *, folder: bool = False) -> int:
         return (0o777 if folder else 0o666) & ~umask
 
 
+class AtomicFile:
+    """A file written whole or not at all: a temp file beside ``path`` (with the mode ``path`` has or would get),
+    renamed over it by ``commit`` (after an fsync unless ``durable`` is false); ``abort`` removes it, even when
+    closing fails (a full disk). Every file the project writes goes through here."""
+
+    def __init__(self, path: Path, *, text: bool = False, encoding: str = "utf-8", durable: bool = True) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path, self.durable = path, durable
+        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        self.tmp = Path(name)
+        try:
+            os.fchmod(fd, default_mode(path))
+            self.handle: IO[Any] = os.fdopen(fd, "w", encoding=encoding, newline="") if text else os.fdopen(fd, "wb")
+        except BaseException:
+            os.close(fd)
+            self.tmp.unlink(missing_ok=True)
+            raise
+
+    def commit(self) -> None:
+        try:
+            self.handle.flush()
+            if self.durable:
+                os.fsync(self.handle.fileno())
+            self.handle.close()
+            os.replace(self.tmp, self.path)
+        except BaseException:
+            self.abort()
+            raise
+
+    def abort(self) -> None:
+        try:
+            self.handle.close()
+        except OSError:
+            pass  # the write that failed may fail again on close; the temp file goes all the same
+        finally:
+            self.tmp.unlink(missing_ok=True)
+
+
 def write_atomic(path: Path, data: str | bytes) -> None:
     """Write ``data`` to a temp file beside ``path``, fsync it, then rename it over ``path`` (keeping its mode)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    mode = default_mode(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    out = AtomicFile(path)
     try:
-        os.fchmod(fd, mode)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data.encode("utf-8") if isinstance(data, str) else data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
+        out.handle.write(data.encode("utf-8") if isinstance(data, str) else data)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        out.abort()
         raise
+    out.commit()
 
 
 def sha256_file(path: Path) -> str:

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import shutil
-import tempfile
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -22,7 +20,7 @@ from typing import Any, Literal, TextIO
 
 import pandas as pd
 
-from boundaryline.files import default_mode, write_atomic
+from boundaryline.files import AtomicFile, write_atomic
 from boundaryline.inbox import BadRecord, Message, SystemNotice
 from boundaryline.owner import Owner
 from boundaryline.predict import Scorer
@@ -213,14 +211,12 @@ class ResultsWriter:
     whole: a partition's rows, written by a worker (``parts.py``)."""
 
     def __init__(self, path: Path, output_format: str, *, piece: bool = False) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self.piece = piece
-        fd, self.tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        os.fchmod(fd, default_mode(path))  # as every other file written (mkstemp's 0600 would differ from them)
-        # utf-8-sig: spreadsheet programs then open non-ASCII names and subjects correctly
+        # utf-8-sig: spreadsheet programs then open non-ASCII names and subjects correctly; a piece lives only
+        # until the end of its run, so it is not fsynced
         encoding = "utf-8-sig" if output_format == "csv" and not piece else "utf-8"
-        self.handle: TextIO = os.fdopen(fd, "w", encoding=encoding, newline="")
+        self.file = AtomicFile(path, text=True, encoding=encoding, durable=not piece)
+        self.handle: TextIO = self.file.handle  # type: ignore[assignment]  # opened in text mode
         self.csv = csv.writer(self.handle) if output_format == "csv" else None
         if self.csv and not piece:
             self.csv.writerow(RESULT_COLUMNS)
@@ -238,15 +234,10 @@ class ResultsWriter:
             shutil.copyfileobj(source, self.handle.buffer, 1 << 20)
 
     def commit(self) -> None:
-        self.handle.flush()
-        if not self.piece:  # a piece lives only until the end of its run
-            os.fsync(self.handle.fileno())
-        self.handle.close()
-        os.replace(self.tmp, self.path)
+        self.file.commit()
 
     def abort(self) -> None:
-        self.handle.close()
-        Path(self.tmp).unlink(missing_ok=True)
+        self.file.abort()
 
 
 OUTPUT_EXTENSIONS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
