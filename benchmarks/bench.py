@@ -110,7 +110,7 @@ def _cpu_timed(work: Any) -> float:
 def bench_batch(settings: Settings, n: int, out_dir: Path, rounds: int = 2) -> dict[str, Any]:
     """``score_inbox`` (model load included) against the bare pipeline on the same CSV, in CPU time of this
     process; ``--jobs 2`` against 1 in wall time. The best of ``rounds`` interleaved runs of each."""
-    from boundaryline.batch import ScoreOptions, score_inbox
+    from boundaryline.scoring import ScoreOptions, score_inbox
 
     inbox = out_dir / f"inbox-{n}.csv"
     generate_inbox(inbox, load_corpus(settings)["text"].tolist(), n)
@@ -126,10 +126,9 @@ def bench_batch(settings: Settings, n: int, out_dir: Path, rounds: int = 2) -> d
         score_inbox(
             inbox,
             settings=settings,
-            options=ScoreOptions(jobs=jobs, explain=explain, quiet=True),
+            options=ScoreOptions(jobs=jobs, explain=explain),
             scorer=load_scorer(settings),
             out=out_dir / f"results-{jobs}-{explain}.csv",
-            report=io.StringIO(),
         )
 
     runs: dict[str, list[float]] = {}  # CPU seconds, one process
@@ -163,7 +162,7 @@ def bench_batch(settings: Settings, n: int, out_dir: Path, rounds: int = 2) -> d
 def batch_breakdown(settings: Settings, inbox: Path, total_seconds: float) -> dict[str, float]:
     """Where ``score --explain none`` spends its CPU per message: reading the records, scoring, the
     history cues, and the rest (history pass, rows, summary), beside the bare reference's two steps."""
-    from boundaryline.history import Cues
+    from boundaryline.scoring.history import Cues
 
     scorer = load_scorer(settings)
     read, records = _cpu_result(lambda: list(read_inbox(inbox)))
@@ -368,7 +367,7 @@ def generate_mbox_with_attachments(path: Path, mails: list[bytes], copies: int, 
 def bench_mail(settings: Settings, out_dir: Path) -> dict[str, Any]:
     """Real list mail read and scored in-process (start-up excluded; CPU time of the process); mail with
     attachments end to end (wall time of ``boundaryline score``, start-up included)."""
-    from boundaryline.batch import ScoreOptions, score_inbox
+    from boundaryline.scoring import ScoreOptions, score_inbox
 
     maildir = settings.real_mail_dir / "maildir"
     results: dict[str, Any] = {}
@@ -381,8 +380,8 @@ def bench_mail(settings: Settings, out_dir: Path) -> dict[str, Any]:
 
     def read_and_score() -> None:
         out = out_dir / "maildir.results.csv"
-        options = ScoreOptions(quiet=True)
-        score_inbox(maildir, settings=settings, options=options, scorer=scorer, out=out, report=io.StringIO())
+        options = ScoreOptions()
+        score_inbox(maildir, settings=settings, options=options, scorer=scorer, out=out)
 
     runs: dict[str, list[float]] = {}
     for _ in range(3):

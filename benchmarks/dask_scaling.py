@@ -17,7 +17,6 @@ the ratios are what matter. Results go to ``reports/bench/scaling.json``.
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import os
 import resource
@@ -31,9 +30,9 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.bench import generate_inbox
-from boundaryline.batch import ScoreOptions, score_inbox
 from boundaryline.data import load_corpus
 from boundaryline.files import write_atomic
+from boundaryline.scoring import ScoreOptions, score_inbox
 from boundaryline.settings import Settings, get_settings
 
 
@@ -48,9 +47,9 @@ def _cli_seconds(inbox: Path, out: Path, jobs: int) -> float:
 def _dask_seconds(
     inbox: Path, out: Path, settings: Settings, scheduler: str, partition_bytes: int | None = None
 ) -> float:
-    options = ScoreOptions(engine="dask", scheduler=scheduler, quiet=True, partition_bytes=partition_bytes)
+    options = ScoreOptions(engine="dask", scheduler=scheduler, partition_bytes=partition_bytes)
     start = time.perf_counter()
-    score_inbox(inbox, settings=settings, options=options, out=out, report=io.StringIO())
+    score_inbox(inbox, settings=settings, options=options, out=out)
     return time.perf_counter() - start
 
 
@@ -59,7 +58,7 @@ def _cpu_split(inbox: Path, out: Path, settings: Settings, jobs: int) -> dict[st
     its worker processes' (joined by the end of the run, so counted as children)."""
     self_before = resource.getrusage(resource.RUSAGE_SELF)
     children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    score_inbox(inbox, settings=settings, options=ScoreOptions(jobs=jobs, quiet=True), out=out, report=io.StringIO())
+    score_inbox(inbox, settings=settings, options=ScoreOptions(jobs=jobs), out=out)
     self_after = resource.getrusage(resource.RUSAGE_SELF)
     children_after = resource.getrusage(resource.RUSAGE_CHILDREN)
 

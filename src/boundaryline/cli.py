@@ -1,12 +1,9 @@
-"""The ``boundaryline`` command: thin sub-commands over the package's modules.
-
-Exit codes: 0 success; 1 the job ran but found problems (invalid data, skipped records, a refused
-promotion); 2 bad usage or an unusable input (missing file, unknown format, no model).
-"""
+"""The ``boundaryline`` command: thin sub-commands over the package's modules; exit codes are ``ExitCode``."""
 
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import logging
 import os
@@ -14,6 +11,7 @@ import shutil
 import signal
 import sys
 from collections.abc import Sequence
+from enum import IntEnum
 from pathlib import Path
 
 from boundaryline.inbox import FORMATS
@@ -22,7 +20,14 @@ from boundaryline.settings import Settings, get_settings
 log = logging.getLogger("boundaryline")
 
 
-def cmd_validate_data(args: argparse.Namespace, settings: Settings) -> int:
+class ExitCode(IntEnum):
+    OK = 0
+    PROBLEMS = 1  # the job ran but found problems: invalid data, skipped records (--strict), a refused promotion
+    UNUSABLE = 2  # bad usage or an unusable input or output: missing file, unknown format, no model, a full disk
+    STOPPED = 130  # Ctrl-C, SIGTERM or SIGHUP
+
+
+def cmd_validate_data(args: argparse.Namespace, settings: Settings) -> ExitCode:
     from boundaryline.data import (
         datasheet_counts,
         external_counts,
@@ -74,33 +79,33 @@ def cmd_validate_data(args: argparse.Namespace, settings: Settings) -> int:
             print(f"PROBLEM {problem}")
     problems = len(report.problems) + len(challenge.problems)
     print(f"{problems} problem(s)" if problems else "ok: no problems", file=sys.stderr)
-    return 1 if problems else 0
+    return ExitCode.PROBLEMS if problems else ExitCode.OK
 
 
-def cmd_build_corpus(args: argparse.Namespace, settings: Settings) -> int:
+def cmd_build_corpus(args: argparse.Namespace, settings: Settings) -> ExitCode:
     from boundaryline.corpus.build import assemble_corpus
 
     corpus, challenge, dropped = assemble_corpus(settings, date_added=args.added)
     print(f"wrote {len(corpus)} corpus rows and {len(challenge)} challenge rows; dropped {dropped} duplicates")
-    return 0
+    return ExitCode.OK
 
 
-def cmd_build_threads(args: argparse.Namespace, settings: Settings) -> int:
+def cmd_build_threads(args: argparse.Namespace, settings: Settings) -> ExitCode:
     from boundaryline.corpus.threads import write_threads
 
     print(f"wrote {write_threads(settings)} threads to {settings.threads_path}")
-    return 0
+    return ExitCode.OK
 
 
-def cmd_generate_corpus(args: argparse.Namespace, settings: Settings) -> int:
+def cmd_generate_corpus(args: argparse.Namespace, settings: Settings) -> ExitCode:
     from boundaryline.corpus.generate import write_generated
 
     path = settings.raw_dir / "generated_synth.jsonl"
     print(f"wrote {write_generated(path, args.per_family, settings.seed)} generated messages to {path}")
-    return 0
+    return ExitCode.OK
 
 
-def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
+def cmd_train(args: argparse.Namespace, settings: Settings) -> ExitCode:
     from boundaryline import registry
     from boundaryline.train import PARAM_GRID, QUICK_GRID, grid_of, train_and_save
 
@@ -119,10 +124,10 @@ def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
         print(f"trained and promoted {version} ({folder})")
     else:
         print(f"trained {version} ({folder}); not promoted")
-    return 0
+    return ExitCode.OK
 
 
-def cmd_explain(args: argparse.Namespace, settings: Settings) -> int:
+def cmd_explain(args: argparse.Namespace, settings: Settings) -> ExitCode:
     from boundaryline.predict import load_scorer
 
     scorer = load_scorer(settings)
@@ -137,11 +142,13 @@ def cmd_explain(args: argparse.Namespace, settings: Settings) -> int:
     )
     for item in explanation.top(args.top):
         print(f"  {item.weight:+.3f}  {item.term}")
-    return 0
+    return ExitCode.OK
 
 
-def cmd_score(args: argparse.Namespace, settings: Settings) -> int:
-    from boundaryline.batch import ScoreOptions, score_inbox
+def cmd_score(args: argparse.Namespace, settings: Settings) -> ExitCode:
+    from boundaryline.predict import load_scorer
+    from boundaryline.progress import TerminalReporter
+    from boundaryline.scoring import ScoreOptions, score_inbox
 
     inputs = [Path(path) for path in args.inbox] or [settings.examples_dir / "inbox.mbox"]
     if args.scheduler and args.engine != "dask":
@@ -152,7 +159,6 @@ def cmd_score(args: argparse.Namespace, settings: Settings) -> int:
         output_format=args.output_format,
         jobs=args.jobs if args.jobs is not None else (-1 if args.engine == "dask" else 1),
         owner=args.owner,
-        quiet=args.quiet,
         explain=args.explain,
         delimiter=_delimiter(args.delimiter),
         sheet=args.sheet,
@@ -161,13 +167,24 @@ def cmd_score(args: argparse.Namespace, settings: Settings) -> int:
         snippets=args.snippets,
     )
     inbox = inputs[0] if len(inputs) == 1 else inputs
-    summary = score_inbox(inbox, settings=settings, options=options, out=Path(args.out) if args.out else None)
+    scorer = load_scorer(settings)
+    # The model's objects are never collected: out of the collector's sight they cost no time in each full
+    # collection of the run, and forked workers share their pages instead of copying them (Python's advice).
+    gc.freeze()
+    summary = score_inbox(
+        inbox,
+        settings=settings,
+        options=options,
+        scorer=scorer,
+        out=Path(args.out) if args.out else None,
+        reporter=TerminalReporter(quiet=args.quiet),
+    )
     if summary.skipped:
         print(
             f"{summary.skipped} record(s) skipped (listed above and in the summary); the results are written",
             file=sys.stderr,
         )
-    return 1 if summary.skipped and args.strict else 0
+    return ExitCode.PROBLEMS if summary.skipped and args.strict else ExitCode.OK
 
 
 def _delimiter(value: str | None) -> str | None:
@@ -181,7 +198,7 @@ def _delimiter(value: str | None) -> str | None:
     return delimiter
 
 
-def cmd_models(args: argparse.Namespace, settings: Settings) -> int:
+def cmd_models(args: argparse.Namespace, settings: Settings) -> ExitCode:
     from boundaryline import registry
     from boundaryline.predict import load_scorer
     from boundaryline.retrain import finish_interrupted_promotion, restore_corpus, sync_feedback
@@ -192,7 +209,7 @@ def cmd_models(args: argparse.Namespace, settings: Settings) -> int:
         print(f"ok: model {scorer.version} loads and is verified")
         for kind, names in registry.leftovers(models_dir, settings.corpus_path).items():
             print(f"left behind by stopped runs: {kind}: {', '.join(names)} (`boundaryline models clean` removes them)")
-        return 0
+        return ExitCode.OK
     if args.action == "clean":
         with registry.exclusive(models_dir):
             note = finish_interrupted_promotion(settings)
@@ -209,7 +226,7 @@ def cmd_models(args: argparse.Namespace, settings: Settings) -> int:
                     print(f"kept {name} (never in service; --unpromoted removes it)")
         if note:
             print(note)
-        return 0
+        return ExitCode.OK
     if args.action == "rollback":
         with registry.exclusive(models_dir):
             version = registry.rollback(models_dir, args.version)
@@ -224,7 +241,7 @@ def cmd_models(args: argparse.Namespace, settings: Settings) -> int:
             else f"{version} keeps no copy of its corpus (trained before copies were kept): {settings.corpus_path}"
             " is left as it is"
         )
-        return 0
+        return ExitCode.OK
     current = registry.current_version(models_dir)
     print(f"{'version':8} {'created':26} {'test F1':>8} {'chall. F1':>9}  notes")
     for version in registry.versions(models_dir):
@@ -236,10 +253,10 @@ def cmd_models(args: argparse.Namespace, settings: Settings) -> int:
             f"{version:8} {manifest.get('created', '?'):26} {metrics.get('test', {}).get('macro_f1', float('nan')):8.3f}"
             f" {metrics.get('challenge', {}).get('macro_f1', float('nan')):9.3f}  {mark}{forced}"
         )
-    return 0
+    return ExitCode.OK
 
 
-def cmd_feedback(args: argparse.Namespace, settings: Settings) -> int:
+def cmd_feedback(args: argparse.Namespace, settings: Settings) -> ExitCode:
     """The review step: corrections beside the model's opinion; accept or reject them before a retrain."""
     from boundaryline.feedback import FeedbackStore, review_queue
     from boundaryline.predict import load_scorer
@@ -253,7 +270,7 @@ def cmd_feedback(args: argparse.Namespace, settings: Settings) -> int:
                 f"no correction awaits review in {settings.feedback_path}"
                 + (" (--all lists the decided ones)" if not args.all else "")
             )
-            return 0
+            return ExitCode.OK
         for c in shown:
             text = " ".join(c.item.text.split())
             print(
@@ -264,7 +281,7 @@ def cmd_feedback(args: argparse.Namespace, settings: Settings) -> int:
             print("    evidence: " + ", ".join(f"{t} ({w:+.2f})" for t, w in c.evidence[:5]))
             for mark in c.marks:
                 print(f"    ! {mark}")
-        return 0
+        return ExitCode.OK
     if not args.ids:
         raise ValueError(f"feedback {args.action} needs the id of at least one correction (boundaryline feedback list)")
     try:
@@ -273,10 +290,10 @@ def cmd_feedback(args: argparse.Namespace, settings: Settings) -> int:
         raise ValueError(error.args[0]) from None
     for item in decided:
         print(f"{item.id}: {item.review} ({item.label})")
-    return 0
+    return ExitCode.OK
 
 
-def cmd_retrain(args: argparse.Namespace, settings: Settings) -> int:
+def cmd_retrain(args: argparse.Namespace, settings: Settings) -> ExitCode:
     from boundaryline.retrain import retrain
 
     outcome = retrain(
@@ -289,10 +306,10 @@ def cmd_retrain(args: argparse.Namespace, settings: Settings) -> int:
         quick=args.quick,
     )
     print(outcome.report)
-    return 0 if outcome.promoted or outcome.nothing_to_do else 1
+    return ExitCode.OK if outcome.promoted or outcome.nothing_to_do else ExitCode.PROBLEMS
 
 
-def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> ExitCode:
     import uvicorn
 
     if args.workers > 1:
@@ -302,7 +319,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         settings.metrics_dir.mkdir(parents=True)
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(settings.metrics_dir)
     uvicorn.run("service.app:create_app", factory=True, host=args.host, port=args.port, workers=args.workers)
-    return 0
+    return ExitCode.OK
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -451,7 +468,7 @@ def _stop(signum: int, frame: object) -> None:
     raise Stopped(signal.Signals(signum).name)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None) -> ExitCode:
     args = build_parser().parse_args(argv)
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
@@ -460,18 +477,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         signal.signal(signum, _stop)
     try:
         settings = get_settings()
-        return int(args.func(args, settings))
+        return ExitCode(args.func(args, settings))
     except (FileNotFoundError, ValueError) as error:
         print(f"boundaryline {args.command}: {error}", file=sys.stderr)
-        return 2
+        return ExitCode.UNUSABLE
     except RuntimeError as error:  # ModelError and friends: a clear sentence, no traceback
         print(f"boundaryline {args.command}: {error}", file=sys.stderr)
-        return 2
+        return ExitCode.UNUSABLE
     except (KeyboardInterrupt, Stopped) as error:
         why = f"stopped by {error}" if isinstance(error, Stopped) else "interrupted"
         notes = "; ".join(getattr(error, "__notes__", [])) or "nothing was changed"
         print(f"boundaryline {args.command}: {why}; {notes}", file=sys.stderr)
-        return 130
+        return ExitCode.STOPPED
 
 
 if __name__ == "__main__":

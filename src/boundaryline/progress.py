@@ -1,4 +1,5 @@
-"""Long runs say what they are doing: each stage as it starts, with a rough estimate, and a bar over loops.
+"""Long runs say what they are doing: each stage as it starts, with a rough estimate, and a bar over loops;
+a scoring run says it through the ``Reporter`` its caller passes in.
 
 The estimate is how long the stage took the last time it ran here (``reports/timings.json``, git-ignored),
 else what it took on a 2-core machine when this was written. Lines go to standard error, so that a report on
@@ -8,6 +9,7 @@ standard output stays clean; bars are tqdm's, shown on a terminal only.
 from __future__ import annotations
 
 import json
+import logging
 import sys
 import time
 from collections.abc import Iterable, Iterator
@@ -20,6 +22,8 @@ from tqdm import tqdm
 from boundaryline.files import write_atomic
 
 T = TypeVar("T")
+
+log = logging.getLogger("boundaryline")
 
 # Seconds each stage took on a 2-core machine (`boundaryline train` beside ../shared, 2026-12-06, the machine busy
 # with tests part of the time): the first estimate, until this machine has its own.
@@ -67,3 +71,44 @@ class Stages:
 def bar(items: Iterable[T], *, total: int, desc: str, unit: str = "fit") -> Iterator[T]:
     """A progress bar over ``items`` on standard error (shown on a terminal only)."""
     yield from tqdm(items, total=total, desc=desc, unit=unit, file=sys.stderr, disable=None, leave=False)
+
+
+class Reporter:
+    """Where a scoring run's notes, summary and progress go. This default is a library's manners: notes go to
+    the ``boundaryline`` logger (silent unless the program configures logging), the summary nowhere (it is
+    returned and written beside the results), no bar. The command line passes a ``TerminalReporter``."""
+
+    def note(self, line: str) -> None:
+        """A line for the person running it: a skipped record, a file read whole, where the cluster is."""
+        log.info(line)
+
+    def summary(self, text: str) -> None:
+        """The run's summary, as Markdown."""
+
+    def bar(self, *, total: int, desc: str, unit: str) -> tqdm:
+        return tqdm(total=total, desc=desc, unit=unit, disable=True)
+
+
+class TerminalReporter(Reporter):
+    """Notes and the bar on standard error (the bar on a terminal only, never with ``quiet``), the summary on
+    standard output: a report piped to a file stays clean."""
+
+    def __init__(self, *, quiet: bool = False, out: TextIO | None = None, err: TextIO | None = None) -> None:
+        self.quiet, self._out, self._err = quiet, out, err
+
+    @property
+    def out(self) -> TextIO:  # looked up when used: a caller (or a test) may have replaced sys.stdout since
+        return self._out or sys.stdout
+
+    @property
+    def err(self) -> TextIO:
+        return self._err or sys.stderr
+
+    def note(self, line: str) -> None:
+        print(line, file=self.err, flush=True)
+
+    def summary(self, text: str) -> None:
+        print(text, file=self.out)
+
+    def bar(self, *, total: int, desc: str, unit: str) -> tqdm:
+        return tqdm(total=total, desc=desc, unit=unit, file=self.err, disable=self.quiet or not self.err.isatty())

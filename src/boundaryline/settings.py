@@ -72,6 +72,10 @@ class Settings(BaseSettings):
     # BOUNDARYLINE_OWNER='ana@example.com' or '["ana@example.com", "Ana Lima"]'. Empty: decided from the export.
     owner: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
+    # Where a LocalCluster's Dask dashboard listens (`score --engine dask`): loopback and a free port, so that
+    # nobody else on the network sees the run; "0.0.0.0:8787" opens it, "" turns it off.
+    dask_dashboard: str = "127.0.0.1:0"
+
     max_text_chars: int = 20_000
     max_batch_messages: int = 1_000
     explain_top_k: int = 8

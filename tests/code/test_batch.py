@@ -11,15 +11,16 @@ from pathlib import Path
 
 import pytest
 
-from boundaryline.batch import ScoreOptions, score_inbox
 from boundaryline.cli import main as cli
 from boundaryline.inbox import BadRecord, read_inbox
-from boundaryline.output import RESULT_COLUMNS
 from boundaryline.predict import Scorer
+from boundaryline.progress import TerminalReporter
+from boundaryline.scoring import ScoreOptions, score_inbox
+from boundaryline.scoring.output import RESULT_COLUMNS
 from boundaryline.settings import Settings
 
 EXAMPLES = Path(__file__).parents[2] / "data" / "examples"
-QUIET = ScoreOptions(quiet=True)
+QUIET = ScoreOptions()
 
 
 def write_inbox(path: Path, rows: int) -> Path:
@@ -38,7 +39,8 @@ def test_results_summary_and_skips(tiny_trained: Settings, tiny_scorer: Scorer, 
     inbox = write_inbox(tmp_path / "inbox.csv", 30)
     out = tmp_path / "out" / "results.csv"
     report = io.StringIO()
-    summary = score_inbox(inbox, settings=tiny_trained, options=QUIET, scorer=tiny_scorer, out=out, report=report)
+    summary = score_inbox(inbox, settings=tiny_trained, options=QUIET, scorer=tiny_scorer, out=out,
+                          reporter=TerminalReporter(out=report, err=io.StringIO()))  # fmt: skip
     assert (summary.scored, summary.skipped) == (30, 2)
     assert [r["location"] for r in summary.skipped_records] == ["line 32", "line 33"]
     with out.open(encoding="utf-8-sig") as handle:
@@ -63,8 +65,8 @@ def test_one_core_and_two_give_the_same_output(tiny_trained: Settings, tiny_scor
     outputs = []
     for jobs in (1, 2):
         out = tmp_path / f"r{jobs}.jsonl"
-        options = ScoreOptions(output_format="jsonl", jobs=jobs, quiet=True, chunk_size=8)
-        score_inbox(inbox, settings=tiny_trained, options=options, scorer=tiny_scorer, out=out, report=io.StringIO())
+        options = ScoreOptions(output_format="jsonl", jobs=jobs, chunk_size=8)
+        score_inbox(inbox, settings=tiny_trained, options=options, scorer=tiny_scorer, out=out)
         outputs.append(out.read_text())
     assert outputs[0] == outputs[1]
     assert len(outputs[0].splitlines()) == 45
@@ -98,7 +100,7 @@ def test_owner_messages_are_not_in_the_flagged_list(
     tiny_trained: Settings, tiny_scorer: Scorer, tmp_path: Path
 ) -> None:
     summary = score_inbox(EXAMPLES / "inbox.mbox", settings=tiny_trained, options=QUIET, scorer=tiny_scorer,
-                          out=tmp_path / "r.csv", report=io.StringIO())  # fmt: skip
+                          out=tmp_path / "r.csv")  # fmt: skip
     assert summary.scored == 26
     assert all("priya.raman" not in (entry["sender"] or "") for entry in summary.flagged)
     assert all(s["sender"] != "priya.raman@example.com" for s in summary.senders)
@@ -109,8 +111,8 @@ def test_which_rows_get_their_evidence(
     tiny_trained: Settings, tiny_scorer: Scorer, tmp_path: Path, explain: str, rows_with_terms: str
 ) -> None:
     out = tmp_path / "r.csv"
-    score_inbox(write_inbox(tmp_path / "i.csv", 12), settings=tiny_trained, options=ScoreOptions(explain=explain, quiet=True),
-                scorer=tiny_scorer, out=out, report=io.StringIO())  # fmt: skip
+    score_inbox(write_inbox(tmp_path / "i.csv", 12), settings=tiny_trained, options=ScoreOptions(explain=explain),
+                scorer=tiny_scorer, out=out)  # fmt: skip
     with out.open(encoding="utf-8-sig") as handle:
         rows = list(csv.DictReader(handle))
     for row in rows:
@@ -147,8 +149,7 @@ def test_bad_output_paths_are_refused_before_anything_is_written(
 
 def test_the_format_follows_the_extension(tiny_trained: Settings, tiny_scorer: Scorer, tmp_path: Path) -> None:
     out = tmp_path / "r.jsonl"
-    score_inbox(write_inbox(tmp_path / "i.csv", 3), settings=tiny_trained, options=QUIET, scorer=tiny_scorer, out=out,
-                report=io.StringIO())  # fmt: skip
+    score_inbox(write_inbox(tmp_path / "i.csv", 3), settings=tiny_trained, options=QUIET, scorer=tiny_scorer, out=out)
     assert [json.loads(line)["id"] for line in out.read_text().splitlines()] == ["m0", "m1", "m2"]
 
 
@@ -210,7 +211,7 @@ def test_undecodable_or_headerless_input_is_never_echoed(
 
 SIGNAL_SCRIPT = """
 import sys, time
-import boundaryline.parts as parts
+import boundaryline.scoring.parts as parts
 original = parts.score_chunk
 def slow(*args, **kwargs):
     print("scoring", flush=True)
@@ -250,8 +251,8 @@ def test_snippets_only_when_asked(tiny_trained: Settings, tiny_scorer: Scorer, t
         csv.writer(handle).writerow(["long", "z@example.com", "me@example.com", "2026-10-02T10:00:00+00:00", long_text])
     plain, with_snippets = tmp_path / "a" / "r.csv", tmp_path / "b" / "r.csv"
     for out, snippets in ((plain, False), (with_snippets, True)):
-        options = ScoreOptions(quiet=True, jobs=jobs, snippets=snippets)
-        score_inbox(inbox, settings=tiny_trained, options=options, scorer=tiny_scorer, out=out, report=io.StringIO())
+        options = ScoreOptions(jobs=jobs, snippets=snippets)
+        score_inbox(inbox, settings=tiny_trained, options=options, scorer=tiny_scorer, out=out)
     assert "Coffee next week" not in plain.read_text(encoding="utf-8-sig")
     with plain.open(encoding="utf-8-sig") as handle:
         assert {row["snippet"] for row in csv.DictReader(handle)} == {""}

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from boundaryline.inbox import BadRecord, Message, SystemNotice, detect_format, read_inbox
-from boundaryline.partitions import ReadOptions, plan_partitions, read_partition
+from boundaryline.scoring.partitions import ReadOptions, plan_partitions, read_partition
 from tests.records import split
 
 PEERS = Path(__file__).parents[2].parent / "shared" / "peer-fixtures"

@@ -15,12 +15,13 @@ from typing import Any
 
 import pytest
 
-from boundaryline.batch import ScoreOptions, score_inbox
-from boundaryline.history import Cues, rank_senders, run_history
 from boundaryline.inbox import Message
-from boundaryline.output import BatchSummary, TextSide
-from boundaryline.part_files import PartResult, PieceJob, decode_kept, encode_part_line, write_piece
 from boundaryline.predict import Scorer
+from boundaryline.progress import TerminalReporter
+from boundaryline.scoring import ScoreOptions, score_inbox
+from boundaryline.scoring.history import Cues, rank_senders, run_history
+from boundaryline.scoring.output import BatchSummary, TextSide
+from boundaryline.scoring.part_files import PartResult, PieceJob, decode_kept, encode_part_line, write_piece
 from boundaryline.settings import LABELS, Settings
 from tests.archive import make_archive
 
@@ -48,10 +49,10 @@ def run(archive: list[Path], settings: Settings, scorer: Scorer | None, out: Pat
     summary = score_inbox(
         archive,
         settings=settings,
-        options=ScoreOptions(quiet=True, partition_bytes=SMALL, **options),
+        options=ScoreOptions(partition_bytes=SMALL, **options),
         scorer=scorer,
         out=out,
-        report=io.StringIO(),
+        reporter=TerminalReporter(quiet=True),  # notes on stderr, as the command line shows them
     )
     return summary.to_dict() | {"results_file": None}
 
@@ -69,7 +70,7 @@ def test_the_dask_engine_gives_the_local_engines_results(
     def never(*args: object) -> None:
         raise AssertionError("the client read the messages' history fields: the history pass belongs on the cluster")
 
-    monkeypatch.setattr("boundaryline.parts._read_kept", never)  # the client process only; workers are others
+    monkeypatch.setattr("boundaryline.scoring.parts._read_kept", never)  # the client process only; workers are others
     dask = run(archive, tiny_trained, None, tmp_path / "dask.csv", engine="dask", scheduler=cluster.scheduler_address)
     assert (tmp_path / "dask.csv").read_bytes() == (tmp_path / "local.csv").read_bytes()
     assert dask == local  # label counts, flagged messages, senders ranked (runs, gaps), skipped records
@@ -160,7 +161,7 @@ def _random_parts(rng: random.Random, folder: Path) -> list[PartResult]:
 def test_the_history_on_the_cluster_is_the_history_of_one_process(owner: str | None, tmp_path: Path) -> None:
     """``DaskEngine.finish`` (the group-by on counterparties) against the one-process history pass, on 80
     random exports each: the same pieces of the results file, byte for byte, and the same sender ranking."""
-    from boundaryline.dask_engine import DaskEngine
+    from boundaryline.scoring.dask_engine import DaskEngine
 
     engine = DaskEngine.__new__(DaskEngine)  # no cluster: the graphs run here
     engine.client = SynchronousClient()

@@ -16,12 +16,13 @@ from pathlib import Path
 
 import pytest
 
-from boundaryline.batch import ScoreOptions, score_inbox
 from boundaryline.cli import main as cli
 from boundaryline.inbox import Message, detect_format, read_inbox
 from boundaryline.inbox.tabular import sample_encoding
 from boundaryline.owner import OwnerEvidence, decide_owner
 from boundaryline.predict import Scorer
+from boundaryline.progress import TerminalReporter
+from boundaryline.scoring import ScoreOptions, score_inbox
 from boundaryline.settings import Settings
 from tests.records import split, write_mbox
 
@@ -261,8 +262,8 @@ def test_system_notices_are_counted_not_scored_nor_skipped(
     tiny_trained: Settings, tiny_scorer: Scorer, tmp_path: Path
 ) -> None:
     root = slack_export(tmp_path / "slack")
-    summary = score_inbox(root, settings=tiny_trained, options=ScoreOptions(quiet=True), scorer=tiny_scorer,
-                          out=tmp_path / "r.csv", report=(report := io.StringIO()))  # fmt: skip
+    summary = score_inbox(root, settings=tiny_trained, options=ScoreOptions(), scorer=tiny_scorer,
+                          out=tmp_path / "r.csv", reporter=TerminalReporter(out=(report := io.StringIO())))  # fmt: skip
     assert (summary.scored, summary.skipped) == (4, 2)
     assert summary.not_messages == {
         "Slack channel_join": 1,

@@ -1,14 +1,13 @@
 """Every file the project writes is whole or absent, with one mode (issue 22: one AtomicFile)."""
 
-import io
 import os
 from pathlib import Path
 
 import pytest
 
-from boundaryline.batch import ScoreOptions, score_inbox
 from boundaryline.files import AtomicFile, write_atomic
 from boundaryline.predict import Scorer
+from boundaryline.scoring import ScoreOptions, score_inbox
 from boundaryline.settings import Settings
 
 
@@ -32,8 +31,7 @@ def test_results_and_summaries_get_one_mode(tiny_trained: Settings, tiny_scorer:
     inbox = tmp_path / "i.csv"
     inbox.write_text("id,text\nm1,Coffee next week?\n", encoding="utf-8")
     out = tmp_path / "out" / "r.csv"
-    score_inbox(inbox, settings=tiny_trained, options=ScoreOptions(quiet=True), scorer=tiny_scorer, out=out,
-                report=io.StringIO())  # fmt: skip
+    score_inbox(inbox, settings=tiny_trained, options=ScoreOptions(), scorer=tiny_scorer, out=out)
     modes = {p.name: p.stat().st_mode & 0o777 for p in out.parent.iterdir()}
     assert len(set(modes.values())) == 1, modes
     write_atomic(tmp_path / "x.txt", "x")

@@ -2,7 +2,6 @@
 meet it (the batch results, the API)."""
 
 import csv
-import io
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -12,12 +11,12 @@ from hypothesis import given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from boundaryline.batch import ScoreOptions, score_inbox
 from boundaryline.decision import combine
-from boundaryline.history import Cues, history_verdicts
 from boundaryline.inbox import Message
 from boundaryline.owner import Owner
 from boundaryline.predict import Scorer
+from boundaryline.scoring import ScoreOptions, score_inbox
+from boundaryline.scoring.history import Cues, history_verdicts
 from boundaryline.senders import Event, Rule, pattern_of
 from boundaryline.settings import Settings
 
@@ -82,7 +81,7 @@ def test_batch_results_carry_the_pattern_and_both_labels(
 ) -> None:
     out = tmp_path / "r.csv"
     summary = score_inbox(write_thread(tmp_path / "i.csv", owner_replies), settings=tiny_trained,
-                          options=ScoreOptions(quiet=True), scorer=tiny_scorer, out=out, report=io.StringIO())  # fmt: skip
+                          options=ScoreOptions(), scorer=tiny_scorer, out=out)  # fmt: skip
     with out.open(encoding="utf-8-sig") as handle:
         rows = {r["id"]: r for r in csv.DictReader(handle)}
     assert rows["m3"]["unanswered"] == "3" and rows["m1"]["unanswered"] == "1"

@@ -37,7 +37,7 @@ def test_nothing_at_run_time_imports_corpus_building(path: Path) -> None:
 
 def test_scoring_loads_neither_the_service_nor_corpus_building() -> None:
     code = (
-        "import sys, boundaryline, boundaryline.batch, boundaryline.retrain, boundaryline.train;"
+        "import sys, boundaryline, boundaryline.scoring.run, boundaryline.retrain, boundaryline.train;"
         "print(sorted(m for m in sys.modules if m.split('.')[0] == 'service' or m.startswith('boundaryline.corpus')))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout

@@ -1,16 +1,15 @@
 """Never a lost run (issue 22): a reader that fails part-way, whatever the format, keeps what it read and
 reports the failure as one bad record (its type, never a text); the run writes its results."""
 
-import io
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 import boundaryline.inbox.formats as formats
-from boundaryline.batch import ScoreOptions, score_inbox
 from boundaryline.inbox import FORMATS, BadRecord, Message, read_inbox
 from boundaryline.predict import Scorer
+from boundaryline.scoring import ScoreOptions, score_inbox
 from boundaryline.settings import Settings
 
 READERS = [
@@ -49,8 +48,8 @@ def test_the_run_goes_on_and_writes_its_results(
     path = tmp_path / "inbox.csv"
     path.write_text("id,text\nm1,hello\n", encoding="utf-8")
     out = tmp_path / "out" / "r.csv"
-    summary = score_inbox(path, settings=tiny_trained, options=ScoreOptions(quiet=True), scorer=tiny_scorer,
-                          out=out, report=io.StringIO())  # fmt: skip
+    summary = score_inbox(path, settings=tiny_trained, options=ScoreOptions(), scorer=tiny_scorer,
+                          out=out)  # fmt: skip
     assert (summary.scored, summary.skipped) == (1, 1) and out.exists()
     assert SECRET not in (out.parent / "r.summary.json").read_text()
 

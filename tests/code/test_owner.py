@@ -2,7 +2,6 @@
 ranking built from the same turns as the rows."""
 
 import csv
-import io
 import json
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
@@ -11,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from boundaryline.batch import ScoreOptions, score_inbox
 from boundaryline.inbox import Message, read_inbox
-from boundaryline.output import BatchSummary
 from boundaryline.owner import OwnerEvidence, decide_owner
 from boundaryline.predict import Scorer
+from boundaryline.scoring import ScoreOptions, score_inbox
+from boundaryline.scoring.output import BatchSummary
 from boundaryline.settings import Settings
 
 T0 = datetime(2026, 3, 2, 9, tzinfo=UTC)
@@ -26,8 +25,8 @@ def score(
     path: Path, settings: Settings, scorer: Scorer, tmp_path: Path, **options: Any
 ) -> tuple[BatchSummary, list[dict[str, Any]]]:
     out = tmp_path / "out" / "results.jsonl"
-    summary = score_inbox(path, settings=settings, options=ScoreOptions(quiet=True, **options), scorer=scorer,
-                          out=out, report=io.StringIO())  # fmt: skip
+    summary = score_inbox(path, settings=settings, options=ScoreOptions(**options), scorer=scorer,
+                          out=out)  # fmt: skip
     rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     return summary, rows
 

@@ -4,17 +4,17 @@ inputs) writes the same bytes as one process."""
 from __future__ import annotations
 
 import csv
-import io
 import json
 from pathlib import Path
 
 import pytest
 
-from boundaryline.batch import ScoreOptions, score_inbox
 from boundaryline.cli import main as cli
 from boundaryline.inbox import BadRecord, read_inbox
-from boundaryline.partitions import ReadOptions, expand_inputs, plan_partitions, read_partition
 from boundaryline.predict import Scorer
+from boundaryline.progress import TerminalReporter
+from boundaryline.scoring import ScoreOptions, score_inbox
+from boundaryline.scoring.partitions import ReadOptions, expand_inputs, plan_partitions, read_partition
 from boundaryline.settings import Settings
 from tests.archive import make_archive, write_csv, write_jsonl, write_mbox
 
@@ -50,14 +50,14 @@ def test_a_split_mbox_cut_off_or_with_a_preamble_reads_as_whole(tmp_path: Path) 
 
 
 def run(inbox: Path | list[Path], settings: Settings, scorer: Scorer | None, out: Path, **options: object) -> dict:
-    defaults: dict = {"quiet": True, "partition_bytes": SMALL}
+    defaults: dict = {"partition_bytes": SMALL}
     summary = score_inbox(
         inbox,
         settings=settings,
         options=ScoreOptions(**(defaults | options)),
         scorer=scorer,
         out=out,
-        report=io.StringIO(),
+        reporter=TerminalReporter(quiet=True),  # notes on stderr, as the command line shows them
     )
     return summary.to_dict() | {"results_file": None}
 

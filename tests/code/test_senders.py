@@ -3,9 +3,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from boundaryline.data import load_corpus
-from boundaryline.history import Cues, history_verdicts, rank_senders
 from boundaryline.inbox import Message
 from boundaryline.owner import Owner
+from boundaryline.scoring.history import Cues, history_verdicts, rank_senders
 from boundaryline.senders import REFUSAL, REQUEST, PatternTracker, SenderSummary, address, is_refusal, is_request
 from boundaryline.settings import Settings
 

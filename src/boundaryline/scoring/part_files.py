@@ -17,9 +17,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from boundaryline.history import Cues, Kept
 from boundaryline.inbox import BadRecord, Message, SystemNotice
-from boundaryline.output import BatchSummary, ResultsWriter, TextSide, write_rows
+from boundaryline.scoring.history import Cues, Kept
+from boundaryline.scoring.output import BatchSummary, ResultsWriter, TextSide, write_rows
 
 
 @dataclass(frozen=True)

@@ -25,17 +25,17 @@ from __future__ import annotations
 
 import importlib.util
 import logging
-import sys
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack
 from functools import partial
 from typing import Any
 
-from boundaryline.history import OUTGOING_VERDICT, history_verdicts, owner_of, rank_senders
-from boundaryline.output import BatchSummary, ScoreOptions
 from boundaryline.owner import Owner, OwnerEvidence
-from boundaryline.part_files import (
+from boundaryline.progress import Reporter
+from boundaryline.scoring.history import OUTGOING_VERDICT, history_verdicts, owner_of, rank_senders
+from boundaryline.scoring.output import BatchSummary, ScoreOptions
+from boundaryline.scoring.part_files import (
     HISTORY_FIELDS,
     PartResult,
     Piece,
@@ -44,7 +44,7 @@ from boundaryline.part_files import (
     part_lines,
     piece_path,
 )
-from boundaryline.partitions import Partition
+from boundaryline.scoring.partitions import Partition
 from boundaryline.senders import SenderSummary, by_concern, people, person
 from boundaryline.settings import Settings
 
@@ -55,7 +55,7 @@ class DaskEngine:
     """An engine (``parts.Engine``) on the cluster at ``scheduler``, or on a new ``LocalCluster`` of ``workers``
     single-threaded worker processes, for the length of a run."""
 
-    def __init__(self, scheduler: str | None, workers: int) -> None:
+    def __init__(self, scheduler: str | None, workers: int, dashboard: str, reporter: Reporter) -> None:
         try:
             import distributed
         except ImportError as error:
@@ -64,6 +64,7 @@ class DaskEngine:
             ) from error
         self.distributed = distributed
         self.scheduler, self.workers = scheduler, workers
+        self.dashboard, self.reporter = dashboard, reporter
         self.run_id = uuid.uuid4().hex[:12]  # keys of this run only: a shared scheduler may hold another run's
         self.stack = ExitStack()
 
@@ -77,7 +78,8 @@ class DaskEngine:
                         n_workers=self.workers,
                         threads_per_worker=1,  # scoring holds the GIL: one process per core
                         processes=True,
-                        dashboard_address=":0",  # a free port: another cluster may hold 8787
+                        host="127.0.0.1",  # the scheduler on loopback: a LocalCluster serves this machine only
+                        dashboard_address=self.dashboard or None,  # loopback and a free port unless settings open it
                         silence_logs=logging.ERROR,
                     )
                 )
@@ -85,7 +87,7 @@ class DaskEngine:
             else:
                 self.client = stack.enter_context(self.distributed.Client(self.scheduler))
             self.stack = stack.pop_all()
-        print(f"Dask: {_where(self.client, self.scheduler)}", file=sys.stderr)
+        self.reporter.note(f"Dask: {_where(self.client, self.scheduler)}")
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -24,6 +24,7 @@ from boundaryline.files import AtomicFile, write_atomic
 from boundaryline.inbox import BadRecord, Message, SystemNotice
 from boundaryline.owner import Owner
 from boundaryline.predict import Scorer
+from boundaryline.progress import Reporter
 from boundaryline.results import Score
 from boundaryline.senders import SenderSummary, address
 from boundaryline.settings import LABELS
@@ -161,7 +162,6 @@ class ScoreOptions:
     output_format: str | None = None  # csv or jsonl; None: from the --out extension (csv by default)
     jobs: int = 1
     owner: str | Sequence[str] | None = None  # the owner's name or address (several: aliases); None: owner.py
-    quiet: bool = False
     explain: str = "flagged"  # which rows get their top terms: flagged, all, none
     chunk_size: int = CHUNK_SIZE
     delimiter: str | None = None  # CSV separator; None: sniffed from the header line
@@ -283,14 +283,14 @@ def write_rows(
             summary.flagged.append(_flag_entry(message, side, verdict))
 
 
-def write_summary(summary: BatchSummary, senders: list[SenderSummary], out: Path, report: TextIO) -> None:
+def write_summary(summary: BatchSummary, senders: list[SenderSummary], out: Path, reporter: Reporter) -> None:
     """The ranked senders into ``summary``, then ``*.summary.json`` and ``*.summary.md`` beside ``out``."""
     summary.senders = [s.to_dict() for s in senders]
     # Compact JSON: the C encoder is ~10x faster than indent=2 on a summary listing thousands of messages.
     write_atomic(out.with_name(out.stem + ".summary.json"), json.dumps(summary.to_dict(), default=str) + "\n")
     markdown = format_summary(summary)
     write_atomic(out.with_name(out.stem + ".summary.md"), markdown)
-    print(markdown, file=report)
+    reporter.summary(markdown)
 
 
 def _flag_entry(message: Message, side: TextSide, verdict: dict[str, Any]) -> dict[str, Any]:

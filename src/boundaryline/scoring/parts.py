@@ -21,23 +21,24 @@ and a rerun replaces it whole. The parent never holds a message's text.
 
 from __future__ import annotations
 
-import gc
 import os
 import shutil
-import sys
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import as_completed
 from functools import partial
 from pathlib import Path
-from typing import Any, Protocol, TextIO
+from typing import Any, Protocol
 
 from tqdm import tqdm
 
-from boundaryline.history import Cues, Kept, rank_senders, run_history
 from boundaryline.inbox import BadRecord, SystemNotice
 from boundaryline.inbox.tabular import RangeCursor
-from boundaryline.output import (
+from boundaryline.predict import Scorer, load_scorer
+from boundaryline.processes import forked_pool
+from boundaryline.progress import Reporter
+from boundaryline.scoring.history import Cues, Kept, rank_senders, run_history
+from boundaryline.scoring.output import (
     BatchSummary,
     ResultsWriter,
     ScoreOptions,
@@ -47,7 +48,7 @@ from boundaryline.output import (
     score_chunk,
     write_summary,
 )
-from boundaryline.part_files import (
+from boundaryline.scoring.part_files import (
     PartResult,
     Piece,
     PieceJob,
@@ -57,7 +58,7 @@ from boundaryline.part_files import (
     piece_path,
     write_piece,
 )
-from boundaryline.partitions import (
+from boundaryline.scoring.partitions import (
     DEFAULT_TARGET_BYTES,
     MIN_TARGET_BYTES,
     Partition,
@@ -67,8 +68,6 @@ from boundaryline.partitions import (
     read_partition,
     whole_file,
 )
-from boundaryline.predict import Scorer, load_scorer
-from boundaryline.processes import forked_pool
 from boundaryline.senders import SenderSummary
 from boundaryline.settings import Settings
 
@@ -194,6 +193,7 @@ def score_parts(
     task: Callable[[Partition], PartResult],
     engine: Engine,
     progress: tqdm,
+    reporter: Reporter,
     *,
     read_kept: bool = True,
 ) -> list[tuple[PartResult, list[Kept]]]:
@@ -207,7 +207,7 @@ def score_parts(
     unmet = _unmet_files(partitions, {index: result for index, (result, _) in done.items()})
     if unmet:
         again = [whole_file(p) for p in partitions if p.path in unmet and p.index == _first_of(partitions, p.path)]
-        print(f"{len(again)} file(s) did not split at record boundaries; reading each whole", file=sys.stderr)
+        reporter.note(f"{len(again)} file(s) did not split at record boundaries; reading each whole")
         progress.total = (progress.total or 0) + len(again)
         for p in partitions:
             if p.path in unmet:
@@ -226,7 +226,7 @@ def _first_of(partitions: Sequence[Partition], path: Path) -> int:
     return min(p.index for p in partitions if p.path == path)
 
 
-def count_parts(results: Sequence[PartResult], summary: BatchSummary) -> None:
+def count_parts(results: Sequence[PartResult], summary: BatchSummary, reporter: Reporter) -> None:
     """What the first pass could not score (reported and counted) and what it scored, into ``summary``."""
     for result in results:
         for record in result.not_scored:
@@ -234,7 +234,7 @@ def count_parts(results: Sequence[PartResult], summary: BatchSummary) -> None:
                 summary.count_notice(record)
                 continue
             summary.skip(record)
-            print(f"skipped {record}", file=sys.stderr)
+            reporter.note(f"skipped {record}")
         summary.scored += result.scored
 
 
@@ -282,10 +282,11 @@ def score_partitioned(
     options: ScoreOptions,
     scorer: Scorer | None = None,
     out: Path | None = None,
-    report: TextIO = sys.stdout,
+    reporter: Reporter | None = None,
 ) -> BatchSummary:
-    """Score an archive partition by partition on the engine ``options`` names (``batch.score_inbox`` is this):
+    """Score an archive partition by partition on the engine ``options`` names (``run.score_inbox`` is this):
     the same results file, summary and report on every engine."""
+    reporter = reporter or Reporter()
     paths = expand_inputs(inputs)
     for path in paths[1:]:
         results_path(path, out, options.output_format, settings.reports_dir)  # refuses --out inside any input
@@ -310,49 +311,39 @@ def score_partitioned(
         parts_dir=parts_dir,
         scorer=scorer if in_process else None,
     )
-    progress = tqdm(
-        total=len(partitions),
-        unit="partition",
-        desc=f"scoring ({options.engine}, {len(partitions)} partitions)",
-        disable=options.quiet or not sys.stderr.isatty(),
-        file=sys.stderr,
+    progress = reporter.bar(
+        total=len(partitions), unit="partition", desc=f"scoring ({options.engine}, {len(partitions)} partitions)"
     )
     engine: Engine
     cluster = None
     if options.engine == "dask":
-        from boundaryline.dask_engine import DaskEngine
+        from boundaryline.scoring.dask_engine import DaskEngine
 
-        engine = cluster = DaskEngine(options.scheduler, workers)
+        engine = cluster = DaskEngine(options.scheduler, workers, settings.dask_dashboard, reporter)
     else:
         engine = InProcess() if in_process else ForkedCores(workers, scorer, settings)
-    # The model's objects are never collected: out of the collector's sight they cost no time in each full
-    # collection of the merge, and forked workers share their pages instead of copying them (Python's advice).
-    gc.freeze()
     try:
-        try:
-            with engine:
-                # Private: with --snippets the part files hold the start of each message.
-                parts_dir.mkdir(parents=True, mode=0o700)
-                # On a cluster the history pass runs there too (``DaskEngine.finish``): this process then
-                # never holds the messages' history fields.
-                parts = score_parts(partitions, task, engine, progress, read_kept=cluster is None)
-                progress.close()
-                count_parts([result for result, _ in parts], summary)
-                if cluster is not None:
-                    results = [result for result, _ in parts]
-                    pieces, senders = cluster.finish(results, summary, options, worker_settings, output_format)
-                else:
-                    pieces, senders = merge_parts(parts, summary, options, settings, output_format, engine)
-                append_pieces(pieces, summary, out, output_format)
-        except BaseException as error:
-            error.add_note(f"{summary.scored} message(s) had been scored; no results file was written")
-            raise
-        finally:
+        with engine:
+            # Private: with --snippets the part files hold the start of each message.
+            parts_dir.mkdir(parents=True, mode=0o700)
+            # On a cluster the history pass runs there too (``DaskEngine.finish``): this process then
+            # never holds the messages' history fields.
+            parts = score_parts(partitions, task, engine, progress, reporter, read_kept=cluster is None)
             progress.close()
-            shutil.rmtree(parts_dir, ignore_errors=True)
-        write_summary(summary, senders, out, report)
+            count_parts([result for result, _ in parts], summary, reporter)
+            if cluster is not None:
+                results = [result for result, _ in parts]
+                pieces, senders = cluster.finish(results, summary, options, worker_settings, output_format)
+            else:
+                pieces, senders = merge_parts(parts, summary, options, settings, output_format, engine)
+            append_pieces(pieces, summary, out, output_format)
+    except BaseException as error:
+        error.add_note(f"{summary.scored} message(s) had been scored; no results file was written")
+        raise
     finally:
-        gc.unfreeze()  # a long-lived caller (a notebook) collects as before
+        progress.close()
+        shutil.rmtree(parts_dir, ignore_errors=True)
+    write_summary(summary, senders, out, reporter)
     return summary
 
 
