@@ -510,7 +510,7 @@ def evaluate_threads(
         ]
         owner = decide_owner(OwnerEvidence.of(messages))
         verdicts, _ = history_verdicts(kept, owner, settings)
-        by_shape[shape] = figures(chosen, [verdicts[i]["label"] for i in last]) | {
+        by_shape[shape] = figures(chosen, [verdicts[i].label for i in last]) | {
             "owner": sorted(owner.aliases),
             "owner_right": owner.aliases == {OWNER_OF_SHAPE[shape].lower()},
         }
@@ -573,20 +573,18 @@ def evaluate_real_conversations(
     judged = [
         (label_of[m.id], text_label, verdict)
         for (m, text_label, _), verdict in zip(kept, verdicts, strict=True)
-        if verdict["direction"] != "outgoing" and label_of[m.id]
+        if verdict.direction != "outgoing" and label_of[m.id]
     ]
     expected = [e for e, _, _ in judged]
     text_only = classification_metrics(expected, [t for _, t, _ in judged]) if judged else {}
-    with_history = classification_metrics(expected, [v["label"] for _, _, v in judged]) if judged else {}
+    with_history = classification_metrics(expected, [v.label for _, _, v in judged]) if judged else {}
     keys = ("n", "accuracy", "macro_f1", "per_class", "professional_flag_rate")
     return {
         "conversations": int(pd.Series([m.thread for m in messages]).nunique()) if messages else 0,
         "messages": len(messages),
         "text_only": {k: text_only[k] for k in keys} if judged else {},
         "with_history": {k: with_history[k] for k in keys} if judged else {},
-        "turned_by_pattern": {
-            label: sum(v["fired"] == "pattern" for e, _, v in judged if e == label) for label in LABELS
-        },
+        "turned_by_pattern": {label: sum(v.fired == "pattern" for e, _, v in judged if e == label) for label in LABELS},
     }
 
 

@@ -4,7 +4,6 @@ meet it (the batch results, the API)."""
 import csv
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 from hypothesis import given
@@ -16,7 +15,7 @@ from boundaryline.inbox import Message
 from boundaryline.owner import Owner
 from boundaryline.predict import Scorer
 from boundaryline.scoring import ScoreOptions, score_inbox
-from boundaryline.scoring.history import Cues, history_verdicts
+from boundaryline.scoring.history import Cues, Verdict, history_verdicts
 from boundaryline.senders import Event, Rule, pattern_of
 from boundaryline.settings import Settings
 
@@ -97,9 +96,7 @@ def test_batch_results_carry_the_pattern_and_both_labels(
 # ----- issue 20: monotone, turn-aware
 
 
-def follow_ups(
-    days: list[float], *, replies: tuple[float, ...] = (), asks: list[bool] | None = None
-) -> list[dict[str, Any]]:
+def follow_ups(days: list[float], *, replies: tuple[float, ...] = (), asks: list[bool] | None = None) -> list[Verdict]:
     """The verdicts of one sender's messages (``days`` after T0; requests unless ``asks`` says otherwise) with
     the owner replying at ``replies``."""
     sam, me = "Sam <sam@example.com>", "me@example.com"
@@ -114,24 +111,24 @@ def follow_ups(
 
 
 def test_seven_polite_follow_ups_three_days_apart_stay_pestering_from_the_third() -> None:
-    labels = [v["label"] for v in follow_ups([3 * i for i in range(7)])]
+    labels = [v.label for v in follow_ups([3 * i for i in range(7)])]
     assert labels == ["professional"] * 2 + ["pestering"] * 5
-    five_over_nine_days = [v["label"] for v in follow_ups([0, 2, 4, 6.5, 9])]
+    five_over_nine_days = [v.label for v in follow_ups([0, 2, 4, 6.5, 9])]
     assert five_over_nine_days[-1] == "pestering"
 
 
 def test_a_reply_ends_the_run_and_the_rule_starts_again() -> None:
-    labels = [v["label"] for v in follow_ups([0, 1, 2, 3, 10, 11], replies=(4,))]
+    labels = [v.label for v in follow_ups([0, 1, 2, 3, 10, 11], replies=(4,))]
     assert labels == ["professional", "professional", "pestering", "pestering", "professional", "professional"]
 
 
 def test_a_chat_burst_is_one_turn_and_never_pestering_by_its_count() -> None:
     burst = [i / (24 * 60) for i in range(4)]  # "Hi!", "How have you been?", "Long time", "Free on Friday?"
     verdicts = follow_ups(burst)
-    assert [v["label"] for v in verdicts] == ["professional"] * 4
-    assert [v["unanswered"] for v in verdicts] == [1, 1, 1, 1]
+    assert [v.label for v in verdicts] == ["professional"] * 4
+    assert [v.pattern.unanswered for v in verdicts] == [1, 1, 1, 1]
     # Three bursts over three days are three turns: the third is pestering.
-    assert follow_ups([0, 0.001, 1, 1.001, 2, 2.001])[-1]["pattern"] == "written 3 times without a reply in 2 days"
+    assert follow_ups([0, 0.001, 1, 1.001, 2, 2.001])[-1].reason == "written 3 times without a reply in 2 days"
 
 
 def test_the_turn_gap_is_a_setting() -> None:
@@ -141,7 +138,11 @@ def test_the_turn_gap_is_a_setting() -> None:
     owner = Owner(frozenset({"me@x.com"}), "test")
     by_default, _ = history_verdicts(kept, owner, SETTINGS, applied=True)
     wider, _ = history_verdicts(kept, owner, Settings(pattern_turn_minutes=40), applied=True)
-    assert [v["unanswered"] for v in by_default] == [1, 2, 3] and [v["unanswered"] for v in wider] == [1, 1, 1]
+    assert [v.pattern.unanswered for v in by_default] == [1, 2, 3] and [v.pattern.unanswered for v in wider] == [
+        1,
+        1,
+        1,
+    ]
 
 
 gaps = st.one_of(st.floats(0.0, 0.02), st.floats(0.0, 20.0))  # minutes apart (bursts) or days
@@ -167,23 +168,23 @@ def test_one_more_unanswered_request_never_unflags(events: list[tuple[float, boo
     after, _ = history_verdicts(more, owner, SETTINGS, applied=True)
     assert after[:-1] == before
     last = kept[-1]
-    if last[0].sender == sam and before[-1]["label"] == "pestering":
-        assert after[-1]["label"] == "pestering"
+    if last[0].sender == sam and before[-1].label == "pestering":
+        assert after[-1].label == "pestering"
 
 
 def test_the_readme_long_run() -> None:
     """README's worked example: a vendor every five days for five weeks, never answered."""
     verdicts = follow_ups([5 * i for i in range(8)])
-    assert [v["label"] for v in verdicts] == ["professional"] * 3 + ["pestering"] * 5
-    assert verdicts[3]["pattern"] == "written 4 times without a reply in 15 days"
-    assert verdicts[6]["pattern"] == "written 7 times without a reply in 30 days"
+    assert [v.label for v in verdicts] == ["professional"] * 3 + ["pestering"] * 5
+    assert verdicts[3].reason == "written 4 times without a reply in 15 days"
+    assert verdicts[6].reason == "written 7 times without a reply in 30 days"
 
 
 def test_only_a_flagged_request_makes_the_rest_of_the_run_pestering() -> None:
     """Three notes that ask nothing, then a question two months later: the notes were never pestering, so
     the question is judged by its own window (one turn)."""
     verdicts = follow_ups([0, 1, 2, 60], asks=[False, False, False, True])
-    assert [v["label"] for v in verdicts] == ["professional"] * 4
+    assert [v.label for v in verdicts] == ["professional"] * 4
 
 
 def test_a_turn_is_measured_from_its_first_message() -> None:
@@ -191,8 +192,8 @@ def test_a_turn_is_measured_from_its_first_message() -> None:
     inside a turn never removes a flag."""
     nine_minutes = [i * 9 / (24 * 60) for i in range(40)]
     verdicts = follow_ups(nine_minutes)
-    assert verdicts[-1]["unanswered"] == 20 and verdicts[-1]["label"] == "pestering"
+    assert verdicts[-1].pattern.unanswered == 20 and verdicts[-1].label == "pestering"
     quarter_hours = [0, 15 / (24 * 60), 30 / (24 * 60)]
-    assert follow_ups(quarter_hours)[-1]["label"] == "pestering"
+    assert follow_ups(quarter_hours)[-1].label == "pestering"
     with_one_more = follow_ups(sorted([*quarter_hours, 8 / (24 * 60)]))
-    assert with_one_more[-1]["label"] == "pestering" and with_one_more[-1]["pattern"].endswith("in 30 min")
+    assert with_one_more[-1].label == "pestering" and with_one_more[-1].reason.endswith("in 30 min")

@@ -33,7 +33,7 @@ from typing import Any
 
 from boundaryline.owner import Owner, OwnerEvidence
 from boundaryline.progress import Reporter
-from boundaryline.scoring.history import OUTGOING_VERDICT, history_verdicts, owner_of, rank_senders
+from boundaryline.scoring.history import OUTGOING, history_verdicts, owner_of, rank_senders
 from boundaryline.scoring.output import BatchSummary, ScoreOptions
 from boundaryline.scoring.part_files import (
     HISTORY_FIELDS,
@@ -237,7 +237,7 @@ def _finish(
     for line, fields in enumerate(lines):
         kept = decode_kept(fields)
         if owner.wrote(kept[0]):
-            verdicts.append(OUTGOING_VERDICT)
+            verdicts.append(OUTGOING)
         elif line in grouped:
             verdicts.append(grouped[line])
         else:

@@ -1,5 +1,5 @@
-"""The sender history of a run: who the owner is, each message's pattern and combined label (``Verdict``
-dicts, in the results' columns), and the senders ranked from those verdicts.
+"""The sender history of a run: who the owner is, each message's ``Verdict`` (its direction, pattern and
+combined label), and the senders ranked from those verdicts.
 
 Every engine calls ``history_verdicts``: this process over every part's history fields in partition order
 (one core or several), a Dask cluster over each counterparty's messages (``dask_engine``).
@@ -17,6 +17,7 @@ from boundaryline.inbox import Message
 from boundaryline.owner import Owner, OwnerEvidence, decide_owner
 from boundaryline.senders import (
     AUTOMATED_SENDER,
+    Pattern,
     PatternTracker,
     Rule,
     SenderSummary,
@@ -32,12 +33,52 @@ from boundaryline.settings import CONCERN_LABELS, Settings
 Kept = tuple[Message, str, "Cues"]  # a message without its text, its text's label, and its cues
 
 
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """A message's direction and combined label (text and pattern), the rule that fired, and the sender's
+    pattern when the history followed them. The owner's own messages are replies, not labelled (``OUTGOING``)."""
+
+    direction: str  # incoming, outgoing (as the export marks it), or the owner's reply
+    label: str
+    flagged: bool
+    fired: str
+    pattern: Pattern | None = None  # None: the sender was not followed (no owner, a list, an automated sender)
+    reply: bool = False  # the owner wrote it
+
+    @property
+    def reason(self) -> str:
+        """Why the pattern makes it pestering ("written 3 times without a reply in 2 days"), else ""."""
+        return (self.pattern.reason or "") if self.pattern is not None else ""
+
+    def columns(self) -> dict[str, Any]:
+        """The verdict's columns of a JSON Lines results row: a reply's text label blanked; the pattern's figures
+        only when the sender was followed."""
+        if self.reply:
+            return {"direction": self.direction, "label": "", "text_label": "", "flagged": False, "fired": ""}
+        row = {
+            "direction": self.direction,
+            "label": self.label,
+            "flagged": self.flagged,
+            "fired": self.fired,
+            "pattern": self.reason,
+        }
+        if self.pattern is not None:
+            figures = self.pattern.to_dict()
+            del figures["shortest_gap_hours"]
+            row |= figures | {"channels": ";".join(figures["channels"])}
+        return row
+
+
+# The owner's own messages are not labelled: they are the replies. One verdict for all of them.
+OUTGOING = Verdict(direction="outgoing", label="", flagged=False, fired="", reply=True)
+
+
 def owner_of(evidence: OwnerEvidence, names: Sequence[str], settings: Settings) -> Owner:
     """The owner a run names (``--owner``, else ``BOUNDARYLINE_OWNER``), else the one ``evidence`` shows."""
     return decide_owner(evidence, names or settings.owner)
 
 
-def run_history(kept: list[Kept], names: Sequence[str], settings: Settings) -> tuple[Owner, list[dict[str, Any]], bool]:
+def run_history(kept: list[Kept], names: Sequence[str], settings: Settings) -> tuple[Owner, list[Verdict], bool]:
     """The owner (``names`` from ``--owner``, else decided from ``kept``), every message's history verdict
     (``history_verdicts``) in the order of ``kept``, and whether the history could be applied."""
     owner = owner_of(OwnerEvidence.of(m for m, _, _ in kept), names, settings)
@@ -45,13 +86,13 @@ def run_history(kept: list[Kept], names: Sequence[str], settings: Settings) -> t
     return owner, verdicts, applied
 
 
-def rank_senders(kept: list[Kept], verdicts: list[dict[str, Any]], settings: Settings) -> list[SenderSummary]:
+def rank_senders(kept: list[Kept], verdicts: Sequence[Verdict], settings: Settings) -> list[SenderSummary]:
     """The senders ranked by concern (``senders.summarise_senders``) from the rows: their combined labels and
     the unanswered turns the history pass counted."""
     rows = [
-        (m, v["label"], v.get("unanswered") or 0)
+        (m, v.label, v.pattern.unanswered if v.pattern is not None else 0)
         for (m, _, _), v in zip(kept, verdicts, strict=True)
-        if v["direction"] != "outgoing"
+        if v.direction != "outgoing"
     ]
     return summarise_senders(rows, turn_gap=Rule.of(settings).turn_gap, concern_labels=CONCERN_LABELS)
 
@@ -68,19 +109,9 @@ class Cues:
         return cls(refusal=is_refusal(text), request=is_request(text))
 
 
-# The owner's own messages are not labelled: they are the replies. One dict for all of them, never changed.
-OUTGOING_VERDICT: dict[str, Any] = {
-    "direction": "outgoing",
-    "label": "",
-    "text_label": "",
-    "flagged": False,
-    "fired": "",
-}
-
-
 def history_verdicts(
     kept: list[Kept], owner: Owner, settings: Settings, *, applied: bool | None = None
-) -> tuple[list[dict[str, Any]], bool]:
+) -> tuple[list[Verdict], bool]:
     """Each message's direction, pattern and combined label, in the order given; and whether the pattern
     could be applied at all (``applied``, when given, says it for the whole export ``kept`` is part of).
 
@@ -99,32 +130,16 @@ def history_verdicts(
 
     order = sorted(range(len(kept)), key=when)
     tracker = PatternTracker(Rule.of(settings))
-    verdicts: list[dict[str, Any]] = [{} for _ in kept]
+    verdicts: list[Verdict] = [OUTGOING] * len(kept)
     for i in order:
         message, text_label, cues = kept[i]
         if outgoing[i]:
             tracker.owner_wrote(people(message.recipients, message.thread), refused=cues.refusal)
-            verdicts[i] = OUTGOING_VERDICT
             continue
         sender = person(message.sender, message.thread)
         followed = owner.decided and sender and not message.mailing_list and not AUTOMATED_SENDER.search(sender)
         pattern = tracker.received(sender, message.date, message.channel, request=cues.request) if followed else None
         reason = pattern.reason if pattern is not None else None
         label, fired = combine(text_label, reason if applied else None, cues.request)
-        verdicts[i] = {
-            "direction": message.direction or "incoming",
-            "label": label,
-            "flagged": label in CONCERN_LABELS,
-            "fired": fired,
-            "pattern": reason or "",
-            **(
-                {
-                    k: ";".join(v) if k == "channels" else v
-                    for k, v in pattern.to_dict().items()
-                    if k != "shortest_gap_hours"
-                }
-                if pattern is not None
-                else {}
-            ),
-        }
+        verdicts[i] = Verdict(message.direction or "incoming", label, label in CONCERN_LABELS, fired, pattern)
     return verdicts, applied

@@ -26,6 +26,7 @@ from boundaryline.owner import Owner
 from boundaryline.predict import Scorer
 from boundaryline.progress import Reporter
 from boundaryline.results import Score
+from boundaryline.scoring.history import Verdict
 from boundaryline.senders import SenderSummary, address
 from boundaryline.settings import LABELS
 
@@ -109,7 +110,7 @@ class TextSide:
         return cls(score.label, tuple(round(score.scores[label], 4) for label in LABELS), terms, snippet)
 
 
-def result_row(message: Message, side: TextSide, verdict: dict[str, Any]) -> dict[str, Any]:
+def result_row(message: Message, side: TextSide, verdict: Verdict) -> dict[str, Any]:
     """One line of a JSON Lines results file (the text side's keys first, then the verdict's)."""
     return {
         "id": message.id,
@@ -125,12 +126,12 @@ def result_row(message: Message, side: TextSide, verdict: dict[str, Any]) -> dic
         "quoted_only": message.quoted_only,
         "source": message.source,
         "snippet": side.snippet,
-    } | verdict
+    } | verdict.columns()
 
 
-def result_tuple(message: Message, side: TextSide, verdict: dict[str, Any]) -> tuple[Any, ...]:
+def result_tuple(message: Message, side: TextSide, verdict: Verdict) -> tuple[Any, ...]:
     """The same line as ``result_row``, as a tuple in ``RESULT_COLUMNS`` order, for ``csv.writer``."""
-    get = verdict.get
+    get = verdict.columns().get
     return (
         message.id,
         message.sender or "",
@@ -138,10 +139,10 @@ def result_tuple(message: Message, side: TextSide, verdict: dict[str, Any]) -> t
         message.date.isoformat() if message.date else "",
         message.subject or "",
         message.thread or "",
-        verdict["direction"],
-        verdict["label"],
-        verdict["flagged"],
-        verdict["fired"],
+        verdict.direction,
+        verdict.label,
+        verdict.flagged,
+        verdict.fired,
         get("text_label", side.text_label),
         *side.probabilities,
         side.top_terms,
@@ -221,7 +222,7 @@ class ResultsWriter:
         if self.csv and not piece:
             self.csv.writerow(RESULT_COLUMNS)
 
-    def write(self, message: Message, side: TextSide, verdict: dict[str, Any]) -> None:
+    def write(self, message: Message, side: TextSide, verdict: Verdict) -> None:
         if self.csv:
             self.csv.writerow(result_tuple(message, side, verdict))
         else:
@@ -269,17 +270,17 @@ def write_rows(
     writer: ResultsWriter,
     summary: BatchSummary,
     rows: Iterable[tuple[Message, TextSide]],
-    verdicts: Iterable[dict[str, Any]],
+    verdicts: Iterable[Verdict],
 ) -> None:
     """Each message (without its text) and its text side joined to its verdict and written; the outgoing,
     label counts and flagged messages counted into ``summary``."""
     for (message, side), verdict in zip(rows, verdicts, strict=True):
         writer.write(message, side, verdict)
-        if verdict["direction"] == "outgoing":
+        if verdict.direction == "outgoing":
             summary.outgoing += 1
             continue
-        summary.labels[verdict["label"]] += 1
-        if verdict["flagged"]:
+        summary.labels[verdict.label] += 1
+        if verdict.flagged:
             summary.flagged.append(_flag_entry(message, side, verdict))
 
 
@@ -293,18 +294,18 @@ def write_summary(summary: BatchSummary, senders: list[SenderSummary], out: Path
     reporter.summary(markdown)
 
 
-def _flag_entry(message: Message, side: TextSide, verdict: dict[str, Any]) -> dict[str, Any]:
-    label = verdict["label"]
+def _flag_entry(message: Message, side: TextSide, verdict: Verdict) -> dict[str, Any]:
+    label = verdict.label
     return {
         "id": message.id,
         "sender": message.sender or None,
         "date": message.date.isoformat() if message.date else None,
         "subject": message.subject or None,
         "label": label,
-        "fired": verdict["fired"],
+        "fired": verdict.fired,
         "probability": side.probabilities[LABELS.index(label)],
         "top_terms": [term.rsplit(" (", 1)[0] for term in side.top_terms.split("; ") if term],
-        "pattern": verdict.get("pattern") or None,
+        "pattern": verdict.reason or None,
     }
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from boundaryline.inbox import BadRecord, Message, SystemNotice
-from boundaryline.scoring.history import Cues, Kept
+from boundaryline.scoring.history import Cues, Kept, Verdict
 from boundaryline.scoring.output import BatchSummary, ResultsWriter, TextSide, write_rows
 
 
@@ -75,7 +75,7 @@ class PieceJob:
 
     index: int
     rows: Path
-    verdicts: tuple[dict[str, Any], ...]
+    verdicts: tuple[Verdict, ...]
     output_format: str
     piece: Path
 
@@ -104,7 +104,7 @@ def write_piece(job: PieceJob) -> Piece:
 
 
 def finish_piece(
-    index: int, lines: Iterable[list[Any]], verdicts: Sequence[dict[str, Any]], output_format: str, piece: Path
+    index: int, lines: Iterable[list[Any]], verdicts: Sequence[Verdict], output_format: str, piece: Path
 ) -> Piece:
     """A partition's part lines joined to their verdicts and written as ``output.write_rows`` writes them,
     without the file's header."""
