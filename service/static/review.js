@@ -500,7 +500,13 @@ function parseCSV(text) {
   const header = rows.shift() || [];
   return rows
     .filter((r) => r.length > 1 || r[0] !== "")
-    .map((r) => Object.fromEntries(header.map((name, k) => [name, r[k] ?? ""])));
+    .map((r) => Object.fromEntries(header.map((name, k) => [name, fromSpreadsheet(r[k] ?? "")])));
+}
+
+// A results CSV puts ' before a cell that a spreadsheet would run as a formula (boundaryline.safe_text):
+// the page shows the text as it was.
+function fromSpreadsheet(cell) {
+  return cell.length > 1 && cell[0] === "'" && "=+-@\t\r'".includes(cell[1]) ? cell.slice(1) : cell;
 }
 
 function toRow(raw) {

@@ -15,6 +15,7 @@ from enum import IntEnum
 from pathlib import Path
 
 from boundaryline.inbox import FORMATS
+from boundaryline.safe_text import printable
 from boundaryline.settings import Settings, get_settings
 
 log = logging.getLogger("boundaryline")
@@ -277,7 +278,7 @@ def cmd_feedback(args: argparse.Namespace, settings: Settings) -> ExitCode:
                 f"{c.item.id}  [{c.item.review or 'pending'}]  corrected to {c.item.label}; the model says"
                 f" {c.model_label} ({c.model_probability:.2f}), {c.item.label} {c.probability_of_correction:.2f}"
             )
-            print(f"    {text[:100]}{'…' if len(text) > 100 else ''}")
+            print(f"    {printable(text[:100])}{'…' if len(text) > 100 else ''}")
             print("    evidence: " + ", ".join(f"{t} ({w:+.2f})" for t, w in c.evidence[:5]))
             for mark in c.marks:
                 print(f"    ! {mark}")
@@ -479,10 +480,13 @@ def main(argv: Sequence[str] | None = None) -> ExitCode:
         settings = get_settings()
         return ExitCode(args.func(args, settings))
     except (FileNotFoundError, ValueError) as error:
-        print(f"boundaryline {args.command}: {error}", file=sys.stderr)
+        print(f"boundaryline {args.command}: {printable(str(error))}", file=sys.stderr)
         return ExitCode.UNUSABLE
     except RuntimeError as error:  # ModelError and friends: a clear sentence, no traceback
-        print(f"boundaryline {args.command}: {error}", file=sys.stderr)
+        print(f"boundaryline {args.command}: {printable(str(error))}", file=sys.stderr)
+        return ExitCode.UNUSABLE
+    except OSError as error:  # a full disk, `ulimit -f`, a folder it cannot write: the files are whole or absent
+        print(f"boundaryline {args.command}: {printable(str(error))}", file=sys.stderr)
         return ExitCode.UNUSABLE
     except (KeyboardInterrupt, Stopped) as error:
         why = f"stopped by {error}" if isinstance(error, Stopped) else "interrupted"

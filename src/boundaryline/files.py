@@ -26,17 +26,20 @@ def default_mode(path: Path, *, folder: bool = False) -> int:
 
 
 class AtomicFile:
-    """A file written whole or not at all: a temp file beside ``path`` (with the mode ``path`` has or would get),
-    renamed over it by ``commit`` (after an fsync unless ``durable`` is false); ``abort`` removes it, even when
-    closing fails (a full disk). Every file the project writes goes through here."""
+    """A file written whole or not at all: a temp file beside ``path`` (with the mode ``path`` has or would get;
+    0600 when ``private``: it holds message text), renamed over it by ``commit`` (after an fsync unless
+    ``durable`` is false); ``abort`` removes it, even when closing fails (a full disk). Every file the project
+    writes goes through here."""
 
-    def __init__(self, path: Path, *, text: bool = False, encoding: str = "utf-8", durable: bool = True) -> None:
+    def __init__(
+        self, path: Path, *, text: bool = False, encoding: str = "utf-8", durable: bool = True, private: bool = False
+    ) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path, self.durable = path, durable
         fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
         self.tmp = Path(name)
         try:
-            os.fchmod(fd, default_mode(path))
+            os.fchmod(fd, 0o600 if private else default_mode(path))
             self.handle: IO[Any] = os.fdopen(fd, "w", encoding=encoding, newline="") if text else os.fdopen(fd, "wb")
         except BaseException:
             os.close(fd)
@@ -63,9 +66,10 @@ class AtomicFile:
             self.tmp.unlink(missing_ok=True)
 
 
-def write_atomic(path: Path, data: str | bytes) -> None:
-    """Write ``data`` to a temp file beside ``path``, fsync it, then rename it over ``path`` (keeping its mode)."""
-    out = AtomicFile(path)
+def write_atomic(path: Path, data: str | bytes, *, private: bool = False) -> None:
+    """Write ``data`` to a temp file beside ``path``, fsync it, then rename it over ``path`` (keeping its mode;
+    0600 when ``private``)."""
+    out = AtomicFile(path, private=private)
     try:
         out.handle.write(data.encode("utf-8") if isinstance(data, str) else data)
     except BaseException:

@@ -20,6 +20,7 @@ from typing import TextIO, TypeVar
 from tqdm import tqdm
 
 from boundaryline.files import write_atomic
+from boundaryline.safe_text import printable
 
 T = TypeVar("T")
 
@@ -105,7 +106,7 @@ class TerminalReporter(Reporter):
         return self._err or sys.stderr
 
     def note(self, line: str) -> None:
-        print(line, file=self.err, flush=True)
+        print(printable(line), file=self.err, flush=True)  # a file name or a reason may hold an ESC
 
     def summary(self, text: str) -> None:
         print(text, file=self.out)

@@ -6,9 +6,6 @@ from pathlib import Path
 import pytest
 
 from boundaryline.files import AtomicFile, write_atomic
-from boundaryline.predict import Scorer
-from boundaryline.scoring import ScoreOptions, score_inbox
-from boundaryline.settings import Settings
 
 
 def test_a_failed_close_leaves_no_temp_file(tmp_path: Path) -> None:
@@ -27,13 +24,15 @@ def test_a_failed_close_leaves_no_temp_file(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
-def test_results_and_summaries_get_one_mode(tiny_trained: Settings, tiny_scorer: Scorer, tmp_path: Path) -> None:
-    inbox = tmp_path / "i.csv"
-    inbox.write_text("id,text\nm1,Coffee next week?\n", encoding="utf-8")
-    out = tmp_path / "out" / "r.csv"
-    score_inbox(inbox, settings=tiny_trained, options=ScoreOptions(), scorer=tiny_scorer, out=out)
-    modes = {p.name: p.stat().st_mode & 0o777 for p in out.parent.iterdir()}
-    assert len(set(modes.values())) == 1, modes
-    write_atomic(tmp_path / "x.txt", "x")
-    assert (tmp_path / "x.txt").stat().st_mode & 0o777 == next(iter(modes.values()))
-    assert not [p for p in os.listdir(out.parent) if p.endswith(".tmp")]
+def test_a_rewritten_file_keeps_its_mode_and_a_new_one_follows_the_umask(tmp_path: Path) -> None:
+    old = os.umask(0o027)
+    try:
+        write_atomic(tmp_path / "new.txt", "x")
+        (tmp_path / "kept.txt").write_text("x")
+        (tmp_path / "kept.txt").chmod(0o604)
+        write_atomic(tmp_path / "kept.txt", "y")
+        write_atomic(tmp_path / "private.txt", "z", private=True)
+    finally:
+        os.umask(old)
+    modes = {p.name: p.stat().st_mode & 0o777 for p in tmp_path.iterdir()}
+    assert modes == {"new.txt": 0o640, "kept.txt": 0o604, "private.txt": 0o600}

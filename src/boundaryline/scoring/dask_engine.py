@@ -48,6 +48,8 @@ from boundaryline.scoring.partitions import Partition
 from boundaryline.senders import SenderSummary, by_concern, people, person
 from boundaryline.settings import Settings
 
+CONNECT_SECONDS = 10  # a scheduler on the network answers in well under a second; Dask's own default is 30
+
 HistoryEvent = tuple[str, tuple[int, int, list[Any]]]  # a counterparty, and a message's place and history fields
 
 
@@ -85,13 +87,25 @@ class DaskEngine:
                 )
                 self.client = stack.enter_context(self.distributed.Client(cluster))
             else:
-                self.client = stack.enter_context(self.distributed.Client(self.scheduler))
+                self.client = stack.enter_context(self._connect(self.scheduler))
             self.stack = stack.pop_all()
         self.reporter.note(f"Dask: {_where(self.client, self.scheduler)}")
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.stack.close()
+
+    def _connect(self, scheduler: str) -> Any:
+        """A client of the scheduler at ``scheduler``, or one sentence saying it could not be reached (whatever
+        answers there: nothing, a timeout, or a server that is not Dask, whose bytes Dask may read as a length
+        of exabytes)."""
+        try:
+            return self.distributed.Client(scheduler, timeout=CONNECT_SECONDS)
+        except (OSError, TimeoutError, MemoryError, ValueError, TypeError) as error:
+            raise ValueError(
+                f"--scheduler {scheduler}: no Dask scheduler answered there within {CONNECT_SECONDS} s"
+                f" ({type(error).__name__}); check the address, or drop --scheduler for a cluster on this machine"
+            ) from None
 
     def map(self, items: Sequence[Any], task: Callable[[Any], Any]) -> Iterator[Any]:
         """Each item as one task; results as the tasks complete. A task whose worker dies is run again by Dask

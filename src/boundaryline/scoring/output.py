@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import shutil
+import tempfile
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -26,6 +28,7 @@ from boundaryline.owner import Owner
 from boundaryline.predict import Scorer
 from boundaryline.progress import Reporter
 from boundaryline.results import Score
+from boundaryline.safe_text import markdown_cell, spreadsheet_cell
 from boundaryline.scoring.history import Verdict
 from boundaryline.senders import SenderSummary, address
 from boundaryline.settings import LABELS
@@ -216,7 +219,7 @@ class ResultsWriter:
         # utf-8-sig: spreadsheet programs then open non-ASCII names and subjects correctly; a piece lives only
         # until the end of its run, so it is not fsynced
         encoding = "utf-8-sig" if output_format == "csv" and not piece else "utf-8"
-        self.file = AtomicFile(path, text=True, encoding=encoding, durable=not piece)
+        self.file = AtomicFile(path, text=True, encoding=encoding, durable=not piece, private=True)
         self.handle: TextIO = self.file.handle  # type: ignore[assignment]  # opened in text mode
         self.csv = csv.writer(self.handle) if output_format == "csv" else None
         if self.csv and not piece:
@@ -224,7 +227,10 @@ class ResultsWriter:
 
     def write(self, message: Message, side: TextSide, verdict: Verdict) -> None:
         if self.csv:
-            self.csv.writerow(result_tuple(message, side, verdict))
+            # Every text cell shown by a spreadsheet, never run (safe_text); the JSON Lines output keeps it raw.
+            self.csv.writerow(
+                [spreadsheet_cell(c) if type(c) is str else c for c in result_tuple(message, side, verdict)]
+            )
         else:
             self.handle.write(json.dumps(result_row(message, side, verdict), ensure_ascii=False) + "\n")
 
@@ -246,16 +252,13 @@ OUTPUT_EXTENSIONS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 
 def results_path(inbox: Path, out: Path | None, output_format: str | None, reports_dir: Path) -> tuple[Path, str]:
     """Where the results go and in which format. Default: ``reports/<inbox>.results.csv`` in the project (git
-    ignored). The format follows ``out``'s extension; a folder, the input itself, a place inside an input
-    folder, or an extension that names no format we write are refused."""
+    ignored). The format follows ``out``'s extension; a folder or an extension that names no format we write
+    is refused (``check_outputs`` refuses the inputs)."""
     if out is None:
         fmt = output_format or "csv"
         return reports_dir / f"{inbox.name}.results.{fmt}", fmt
     if out.is_dir():
         raise ValueError(f"--out {out} is a folder; name a file in it, such as {out / 'results.csv'}")
-    target, source = out.resolve(), inbox.resolve()
-    if target == source or (source.is_dir() and source in target.parents):
-        raise ValueError(f"--out {out} would write over (or into) the inbox being read; choose another place")
     found = OUTPUT_EXTENSIONS.get(out.suffix.lower())
     if found is None:
         raise ValueError(
@@ -264,6 +267,32 @@ def results_path(inbox: Path, out: Path | None, output_format: str | None, repor
     if output_format is not None and output_format != found:
         raise ValueError(f"--out {out} is {found}, but --output-format says {output_format}; drop one of them")
     return out, found
+
+
+def summary_paths(out: Path) -> tuple[Path, Path]:
+    """The summaries written beside a results file: ``*.summary.json`` and ``*.summary.md``."""
+    return out.with_name(out.stem + ".summary.json"), out.with_name(out.stem + ".summary.md")
+
+
+def check_outputs(out: Path, inputs: Sequence[Path]) -> None:
+    """Before any scoring: refuse a run whose results file or summaries would replace an input (the same path,
+    a link to it, or a place inside an input folder), and one whose folder cannot be written."""
+    for target in (out, *summary_paths(out)):
+        resolved = target.resolve()
+        for source in inputs:
+            origin = source.resolve()
+            same = resolved == origin or (target.exists() and source.exists() and os.path.samefile(target, source))
+            if same or (origin.is_dir() and origin in resolved.parents):
+                what = "--out" if target == out else f"the summary {target.name} of --out"
+                raise ValueError(
+                    f"{what} {out} would write over (or into) the inbox being read ({source}); choose another place"
+                )
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out.parent):
+            pass
+    except OSError as error:
+        raise ValueError(f"cannot write the results into {out.parent}: {error.strerror or error}") from error
 
 
 def write_rows(
@@ -288,9 +317,10 @@ def write_summary(summary: BatchSummary, senders: list[SenderSummary], out: Path
     """The ranked senders into ``summary``, then ``*.summary.json`` and ``*.summary.md`` beside ``out``."""
     summary.senders = [s.to_dict() for s in senders]
     # Compact JSON: the C encoder is ~10x faster than indent=2 on a summary listing thousands of messages.
-    write_atomic(out.with_name(out.stem + ".summary.json"), json.dumps(summary.to_dict(), default=str) + "\n")
+    # Private, as the results are: both name senders and subjects.
+    write_atomic(summary_paths(out)[0], json.dumps(summary.to_dict(), default=str) + "\n", private=True)
     markdown = format_summary(summary)
-    write_atomic(out.with_name(out.stem + ".summary.md"), markdown)
+    write_atomic(summary_paths(out)[1], markdown, private=True)
     reporter.summary(markdown)
 
 
@@ -316,12 +346,12 @@ def history_line(summary: BatchSummary) -> str:
     """Who the owner is, how that was decided, and whether the sender history could be applied."""
     owner = summary.owner
     if owner is None or not owner.decided:
-        why = owner.how if owner is not None else "no messages"
+        why = markdown_cell(owner.how) if owner is not None else "no messages"
         return (
             f"Owner not decided: {why}. Sender history not applied (the owner's own messages could not be told from"
             f" the others'); labels are the text's: {OWNER_HINT}."
         )
-    who = f"Owner: {', '.join(sorted(owner.aliases))} ({owner.how})."
+    who = f"Owner: {markdown_cell(', '.join(sorted(owner.aliases)))} ({markdown_cell(owner.how)})."
     if summary.history_applied:
         return (
             f"{who} Sender history applied: the export holds {summary.outgoing} of the owner's own messages (not"
@@ -334,12 +364,13 @@ def history_line(summary: BatchSummary) -> str:
 
 
 def format_summary(summary: BatchSummary, max_rows: int = 15) -> str:
-    """The human-readable summary: counts, the senders of concern, the flagged messages."""
+    """The human-readable summary: counts, the senders of concern, the flagged messages. Every text from the
+    export is shown, never acted on (``safe_text.markdown_cell``): it is printed to a terminal too."""
     counts = pd.Series({label: summary.labels.get(label, 0) for label in LABELS}, name="messages")
     senders = pd.DataFrame(
         [
             {
-                "sender": s["sender"],
+                "sender": markdown_cell(s["sender"]),
                 "sent": s["messages"],
                 "pestering": s["labels"].get("pestering", 0),
                 "propositions": s["labels"].get("inappropriate_proposition", 0),
@@ -354,12 +385,14 @@ def format_summary(summary: BatchSummary, max_rows: int = 15) -> str:
         [
             {
                 "date": e["date"] or "",
-                "sender": e["sender"] or "",
-                "subject": e["subject"] or "",
+                "sender": markdown_cell(e["sender"] or ""),
+                "subject": markdown_cell(e["subject"] or ""),
                 "label": e["label"],
                 "p": f"{e['probability']:.2f}",
                 "why": e["fired"],
-                "evidence": "; ".join(x for x in (", ".join(e["top_terms"][:3]), e.get("pattern") or "") if x),
+                "evidence": markdown_cell(
+                    "; ".join(x for x in (", ".join(e["top_terms"][:3]), e.get("pattern") or "") if x)
+                ),
             }
             for e in summary.flagged[: max_rows * 2]
         ],
@@ -368,15 +401,16 @@ def format_summary(summary: BatchSummary, max_rows: int = 15) -> str:
     more = len(summary.flagged) - len(flagged)
     history = history_line(summary)
     thresholds = json.dumps(summary.thresholds) if summary.thresholds else "arg-max"
+    results_file = markdown_cell(summary.results_file)
     lines = [
-        f"# Inbox summary: {summary.inbox}",
+        f"# Inbox summary: {markdown_cell(summary.inbox)}",
         "",
         f"Model {summary.model_version}, thresholds {thresholds}. Scored {summary.scored} message(s),"
         f" skipped {summary.skipped}. "
-        f"Results: `{summary.results_file}`."
+        f"Results: `{results_file}`."
         + (
             f" Not people's messages, counted and not scored: {sum(summary.not_messages.values())} ("
-            + ", ".join(f"{kind} {n}" for kind, n in summary.not_messages.most_common())
+            + ", ".join(f"{markdown_cell(kind)} {n}" for kind, n in summary.not_messages.most_common())
             + ")."
             if summary.not_messages
             else ""
@@ -393,12 +427,16 @@ def format_summary(summary: BatchSummary, max_rows: int = 15) -> str:
         f"## Flagged messages ({len(summary.flagged)})",
         "",
         flagged.to_markdown(index=False),
-        *(["", f"{more:,} more in the results file (`{summary.results_file}`, column `flagged`)."] if more > 0 else []),
+        *(["", f"{more:,} more in the results file (`{results_file}`, column `flagged`)."] if more > 0 else []),
     ]
     if summary.skipped:
         lines += ["", f"## Skipped records ({summary.skipped})", ""]
         lines += [
-            f"- {r['source']}: {r['location']}" + (f", field {r['field']!r}" if r["field"] else "") + f": {r['reason']}"
+            markdown_cell(
+                f"- {r['source']}: {r['location']}"
+                + (f", field {r['field']!r}" if r["field"] else "")
+                + f": {r['reason']}"
+            )
             for r in summary.skipped_records[:50]
         ]
     return "\n".join(lines) + "\n"

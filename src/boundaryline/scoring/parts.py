@@ -43,6 +43,7 @@ from boundaryline.scoring.output import (
     ResultsWriter,
     ScoreOptions,
     TextSide,
+    check_outputs,
     chunks,
     results_path,
     score_chunk,
@@ -288,9 +289,8 @@ def score_partitioned(
     the same results file, summary and report on every engine."""
     reporter = reporter or Reporter()
     paths = expand_inputs(inputs)
-    for path in paths[1:]:
-        results_path(path, out, options.output_format, settings.reports_dir)  # refuses --out inside any input
     out, output_format = results_path(paths[0], out, options.output_format, settings.reports_dir)
+    check_outputs(out, [*inputs, *paths])
     scorer = scorer or load_scorer(settings)  # verified here first: a bad model stops the run before any work
     workers = jobs_of(options)
     partitions = plan_partitions(paths, read_options(options, settings), target_bytes(paths, workers, options))
