@@ -77,10 +77,11 @@ bench: model ## benchmarks (batch scoring, service latency, partitioned scaling)
 bench-scaling: model ## partitioned scoring only: --jobs 1 vs 2, Dask 1 vs 2 workers; reports/bench/scaling.json
 	$(BIN)/python -m benchmarks.dask_scaling
 
-study: install ## the model-selection, mail-parser and history-rule studies behind docs/model-selection.md (~20 min)
+study: install ## the model-selection, mail-parser, history-rule and peer-fixture studies behind docs/model-selection.md (~20 min)
 	$(BIN)/python -m benchmarks.mail_parsers
 	$(BIN)/python -m benchmarks.model_selection
 	$(BIN)/python -m benchmarks.history_rule
+	$(BIN)/python -m benchmarks.peer_fixtures
 
 notebook: install ## run the error-analysis notebook in place
 	$(BIN)/jupyter-execute --inplace notebooks/error-analysis.ipynb

@@ -48,7 +48,7 @@ from boundaryline.data import load_challenge, load_corpus
 from boundaryline.files import write_atomic
 from boundaryline.inbox import Message, read_inbox
 from boundaryline.predict import load_scorer
-from boundaryline.registry import current_version
+from boundaryline.registry import current_version, load_pipeline
 from boundaryline.settings import Settings, get_settings
 
 # Module level, not inside bare_app: FastAPI resolves the route annotations from these globals.
@@ -165,6 +165,7 @@ def batch_breakdown(settings: Settings, inbox: Path, total_seconds: float) -> di
     from boundaryline.scoring.history import Cues
 
     scorer = load_scorer(settings)
+    pipeline = load_pipeline(settings.models_dir, scorer.version)[0]
     read, records = _cpu_result(lambda: list(read_inbox(inbox)))
     texts = [r.text for r in records if isinstance(r, Message)]
     score = _cpu_timed(lambda: [scorer.score(texts[i : i + 1000]) for i in range(0, len(texts), 1000)])
@@ -172,7 +173,7 @@ def batch_breakdown(settings: Settings, inbox: Path, total_seconds: float) -> di
     pandas_read, frame = _cpu_result(lambda: pd.read_csv(inbox))
     bare_texts = frame["text"].tolist()
     bare = _cpu_timed(
-        lambda: [scorer.pipeline.predict_proba(bare_texts[i : i + 1000]) for i in range(0, len(bare_texts), 1000)]
+        lambda: [pipeline.predict_proba(bare_texts[i : i + 1000]) for i in range(0, len(bare_texts), 1000)]
     )
     n = len(texts)
     parts = {"read_records": read, "score": score, "history_cues": cues}
@@ -185,19 +186,19 @@ def bench_one_message(settings: Settings, samples: int = 500) -> dict[str, Any]:
     """One message in-process: ``Scorer.score([text])`` against the pipeline's ``predict_proba([text])``,
     interleaved; and the folded probabilities against the pipeline's on every corpus and challenge text."""
     scorer = load_scorer(settings)
+    pipeline = load_pipeline(settings.models_dir, scorer.version)[0]
     corpus, challenge = load_corpus(settings)["text"].tolist(), load_challenge(settings)["text"].tolist()
     texts = random.Random(1).sample(corpus, samples)
     for text in texts[:50]:  # warm-up
         scorer.score([text])
-        scorer.pipeline.predict_proba([text])
+        pipeline.predict_proba([text])
     ours, bare = [], []
     for text in texts:
         ours.append(_timed(lambda: scorer.score([text])) * 1000)  # noqa: B023 (called at once)
-        bare.append(_timed(lambda: scorer.pipeline.predict_proba([text])) * 1000)  # noqa: B023
+        bare.append(_timed(lambda: pipeline.predict_proba([text])) * 1000)  # noqa: B023
     everything = corpus + challenge
-    gap = float(np.abs(scorer.predict_proba(everything) - scorer.pipeline.predict_proba(everything)).max())
+    gap = float(np.abs(scorer.predict_proba(everything) - pipeline.predict_proba(everything)).max())
     return {
-        "folded": scorer.folded is not None,
         "score_p50_ms": statistics.median(ours),
         "predict_proba_p50_ms": statistics.median(bare),
         "speedup": statistics.median(bare) / statistics.median(ours),

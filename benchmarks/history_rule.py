@@ -27,6 +27,7 @@ from boundaryline.evaluate import evaluate_real_conversations, evaluate_threads,
 from boundaryline.external import load_real_dm_conversations
 from boundaryline.files import write_atomic
 from boundaryline.predict import load_scorer
+from boundaryline.registry import load_pipeline
 from boundaryline.senders import PatternTracker, Rule, is_refusal, is_request
 from boundaryline.settings import LABELS, Settings, get_settings
 
@@ -87,8 +88,9 @@ def main(settings: Settings | None = None) -> dict[str, Any]:
             rule = Rule(windows=tuple((n, timedelta(days=d)) for n, d in windows), turn_gap=timedelta(minutes=minutes))
             sweep.append({"turn_minutes": minutes, "windows": windows, **rule_alone(train, rule)})
     scorer = load_scorer(settings)
+    pipeline = load_pipeline(settings.models_dir, scorer.version)[0]
     test = conversations[conversations["split"] == "test"]
-    final = evaluate_real_conversations(scorer.pipeline, scorer.thresholds, settings, test)
+    final = evaluate_real_conversations(pipeline, scorer.thresholds, settings, test)
     # The rule before issue 20, as near as the settings give it: every message a turn, one window of 3 in 7 days.
     before = settings.model_copy(
         update={
@@ -97,8 +99,8 @@ def main(settings: Settings | None = None) -> dict[str, Any]:
             "pattern_long_window_days": settings.pattern_window_days,
         }
     )
-    earlier = evaluate_real_conversations(scorer.pipeline, scorer.thresholds, before, test)
-    threads = evaluate_threads(scorer.pipeline, load_threads(settings), scorer.thresholds, settings)
+    earlier = evaluate_real_conversations(pipeline, scorer.thresholds, before, test)
+    threads = evaluate_threads(pipeline, load_threads(settings), scorer.thresholds, settings)
     chosen = Rule.of(settings)
     result = {
         "model": scorer.version,

@@ -19,10 +19,13 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CollectorRegistry, Counter, GCCollector, PlatformCollector, ProcessCollector
 from prometheus_fastapi_instrumentator import Instrumentator
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import boundaryline
 from boundaryline.settings import Settings, SettingsProblem, get_settings
+from service.guards import BodyLimit, SecurityHeaders, check_allowed_hosts, docs_policy
+from service.ratelimit import RateLimit
 from service.routes import api_router, health, web
 from service.state import CurrentModel, ServiceState
 
@@ -118,13 +121,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.get("/docs", include_in_schema=False)
     async def docs() -> HTMLResponse:
-        return get_swagger_ui_html(
+        page = get_swagger_ui_html(
             openapi_url=app.openapi_url or "/openapi.json",
             title="boundaryline API",
             swagger_js_url="/docs-assets/swagger-ui-bundle.js",
             swagger_css_url="/docs-assets/swagger-ui.css",
             swagger_favicon_url="/docs-assets/favicon-32x32.png",
         )
+        page.headers["Content-Security-Policy"] = docs_policy(bytes(page.body).decode())
+        return page
 
     app.include_router(health.router)
     app.include_router(api_router)
@@ -146,10 +151,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     try:
         settings = settings or get_settings()
+        feedback_limit = RateLimit(settings.feedback_rate_limit)
+        allowed_hosts = check_allowed_hosts(settings.allowed_hosts)
     except SettingsProblem as problem:  # refuse to start, in one line (an empty API key, a bad threshold…)
         print(f"boundaryline service: {problem}", file=sys.stderr)
         raise SystemExit(2) from None
-    app.state.service = ServiceState(settings=settings, predictions=predictions)
+    app.state.service = ServiceState(settings=settings, predictions=predictions, feedback_limit=feedback_limit)
+    # Each added outside the last, so a request meets them in the opposite order: the headers every answer
+    # carries (the refusals below included), then a Host check, then the body limit, then the error boundary.
+    app.add_middleware(BodyLimit, limit=settings.max_request_bytes)
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts)
+    app.add_middleware(SecurityHeaders)
     document_limits(app, settings)
     Instrumentator(excluded_handlers=["/metrics"], registry=registry).instrument(app).expose(
         app, include_in_schema=False

@@ -1,5 +1,5 @@
 """Dependencies the routes declare: the service state, settings, the model in service, the feedback store,
-the API key check and the text-length limit.
+the API key check, the rate limit on corrections and the text-length limit.
 
 All are ``async``: FastAPI would run a plain ``def`` dependency in its threadpool, a thread hop per
 request for what is an attribute lookup.
@@ -16,6 +16,7 @@ from fastapi import Depends, Header, HTTPException, Request, status
 from boundaryline.feedback import FeedbackStore
 from boundaryline.predict import Scorer
 from boundaryline.settings import Settings
+from service.ratelimit import address_caller, key_caller
 from service.schemas import ErrorOut
 from service.state import CurrentModel, ServiceState
 
@@ -74,6 +75,34 @@ ApiKeyDep = Depends(require_api_key)
 API_KEY_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorOut, "description": "Missing or wrong X-API-Key"},
     503: {"model": ErrorOut, "description": "No API key is configured (the route is off), or no model is in service"},
+}
+
+
+async def limit_corrections(request: Request, state: StateDep) -> None:
+    """429 with ``Retry-After`` once the caller is over ``feedback_rate_limit``: the caller is the right API
+    key (by its hash), else the client's address. Declared before the key check, so that wrong keys count."""
+    key, expected = request.headers.get("x-api-key"), state.settings.api_key
+    if (
+        key is not None
+        and expected is not None
+        and secrets.compare_digest(key.encode(), expected.get_secret_value().encode())
+    ):
+        caller = key_caller(key)
+    else:
+        caller = address_caller(request.client.host if request.client else None)
+    wait = state.feedback_limit.hit(caller)
+    if wait is not None:
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            detail=f"too many corrections: the limit is {state.feedback_limit.text} per caller"
+            f" (BOUNDARYLINE_FEEDBACK_RATE_LIMIT); try again in {wait} s",
+            headers={"Retry-After": str(wait)},
+        )
+
+
+RateLimitDep = Depends(limit_corrections)
+RATE_LIMIT_RESPONSES: dict[int | str, dict[str, Any]] = {
+    429: {"model": ErrorOut, "description": "Over the rate limit on corrections; `Retry-After` says when to retry"},
 }
 TEXT_LIMIT_RESPONSES: dict[int | str, dict[str, Any]] = {
     413: {"model": ErrorOut, "description": "A text (or the batch) is over the configured limit; the field is named"},

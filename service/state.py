@@ -1,5 +1,6 @@
 """What the running service holds: the settings it started with, the model in service, the feedback store,
-the scoring thread and the prediction counter. One typed object, created in the lifespan."""
+the scoring thread, the prediction counter and the rate limit on corrections. One typed object, created in
+the lifespan."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from boundaryline.feedback import FeedbackStore
 from boundaryline.predict import Scorer, load_scorer
 from boundaryline.registry import ModelError, current_version
 from boundaryline.settings import Settings
+from service.ratelimit import RateLimit
 
 log = logging.getLogger("boundaryline.service")
 
@@ -90,6 +92,7 @@ class CurrentModel:
 class ServiceState:
     settings: Settings
     predictions: Counter
+    feedback_limit: RateLimit  # POST /v1/feedback and a review POST, per caller
     executor: ThreadPoolExecutor = field(init=False)  # started by the lifespan, shut down when it ends
     model: CurrentModel = field(init=False)  # created by the lifespan
     _feedback: FeedbackStore | None = None

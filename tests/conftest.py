@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from sklearn.pipeline import Pipeline
 
 from boundaryline import registry
 from boundaryline.data import CHALLENGE_COLUMNS, write_corpus
@@ -55,6 +56,12 @@ def tiny_scorer(tiny_trained: Settings) -> Scorer:
 
 
 @pytest.fixture(scope="session")
+def tiny_pipeline(tiny_trained: Settings) -> Pipeline:
+    """The tiny model's sklearn pipeline: the truth its scoring table is checked against."""
+    return registry.load_pipeline(tiny_trained.models_dir)[0]
+
+
+@pytest.fixture(scope="session")
 def project_settings() -> Settings:
     """The real project's settings: the shipped corpus and the model in service."""
     return Settings()
@@ -63,3 +70,8 @@ def project_settings() -> Settings:
 @pytest.fixture(scope="session")
 def shipped_scorer(project_settings: Settings) -> Scorer:
     return load_scorer(project_settings)
+
+
+@pytest.fixture(scope="session")
+def shipped_pipeline(project_settings: Settings) -> Pipeline:
+    return registry.load_pipeline(project_settings.models_dir)[0]

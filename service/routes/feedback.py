@@ -1,6 +1,7 @@
 """Corrections: keep one (``POST /v1/feedback``), list those waiting to be merged beside the model's opinion
 (``GET /v1/feedback``) and accept or reject one (``POST /v1/feedback/{feedback_id}/review``). All three need
-the API key: the texts are people's messages. Logs carry ids, labels and lengths, never the text."""
+the API key: the texts are people's messages. The two POSTs are rate-limited per caller
+(``feedback_rate_limit``; the list is not). Logs carry ids, labels and lengths, never the text."""
 
 import asyncio
 import logging
@@ -12,9 +13,11 @@ from fastapi import APIRouter, HTTPException, Response, status
 from boundaryline.feedback import FeedbackConflict, review_queue
 from service.deps import (
     API_KEY_RESPONSES,
+    RATE_LIMIT_RESPONSES,
     TEXT_LIMIT_RESPONSES,
     ApiKeyDep,
     FeedbackStoreDep,
+    RateLimitDep,
     ScorerDep,
     SettingsDep,
     StateDep,
@@ -30,13 +33,14 @@ log = logging.getLogger("boundaryline.service")
     "",
     response_model=FeedbackOut,
     status_code=status.HTTP_201_CREATED,
-    dependencies=[ApiKeyDep],
+    dependencies=[RateLimitDep, ApiKeyDep],
     summary="Keep a correctly labelled example for retraining",
     responses={
         200: {"model": FeedbackOut, "description": "Already stored under this id"},
         409: {"model": ErrorOut, "description": "Id re-used for another example"},
         **API_KEY_RESPONSES,
         **TEXT_LIMIT_RESPONSES,
+        **RATE_LIMIT_RESPONSES,
     },
 )
 def add_feedback(body: FeedbackIn, store: FeedbackStoreDep, settings: SettingsDep, response: Response) -> FeedbackOut:
@@ -72,11 +76,12 @@ async def list_feedback(store: FeedbackStoreDep, scorer: ScorerDep, state: State
 @router.post(
     "/{feedback_id}/review",
     response_model=CorrectionOut,
-    dependencies=[ApiKeyDep],
+    dependencies=[RateLimitDep, ApiKeyDep],
     summary="Accept or reject a correction before a retrain merges it",
     responses={
         404: {"model": ErrorOut, "description": "No correction with this id waits for review"},
         **API_KEY_RESPONSES,
+        **RATE_LIMIT_RESPONSES,
     },
 )
 async def review_feedback(

@@ -20,7 +20,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from boundaryline.features import TOKEN_PATTERN, normalise_text
+from boundaryline.text import TOKEN_PATTERN, normalise_text
 
 COPY_SUFFIX = "+counterfactual"
 DROP = 0.5  # the odds a copy loses each neutral word it has

@@ -228,6 +228,17 @@ def cmd_models(args: argparse.Namespace, settings: Settings) -> ExitCode:
         if note:
             print(note)
         return ExitCode.OK
+    if args.action == "tables":  # versions saved before scoring tables get theirs (scoring then needs no sklearn)
+        from boundaryline.train import training_data
+
+        sets = training_data(settings, counterfactuals=False).sets
+        texts = [text for frame in sets.values() for text in frame["text"].tolist()]
+        with registry.exclusive(models_dir):
+            for version in registry.versions(models_dir):
+                if "scoring_table" not in registry.read_manifest(models_dir, version):
+                    gap = registry.add_table(models_dir, version, texts)
+                    print(f"{version}: scoring table added (largest gap {gap:.1e} on {len(texts):,} texts)")
+        return ExitCode.OK
     if args.action == "rollback":
         with registry.exclusive(models_dir):
             version = registry.rollback(models_dir, args.version)
@@ -313,14 +324,78 @@ def cmd_retrain(args: argparse.Namespace, settings: Settings) -> ExitCode:
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> ExitCode:
     import uvicorn
 
+    from boundaryline.files import fresh_folder
+
     if args.workers > 1:
         # Prometheus multiprocess mode: each worker writes its counts to files here and /metrics sums them.
         # The variable must be set before a worker imports prometheus_client; the workers inherit it.
-        shutil.rmtree(settings.metrics_dir, ignore_errors=True)  # counts of an earlier run would add up
-        settings.metrics_dir.mkdir(parents=True)
-        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(settings.metrics_dir)
+        # This service's own folder, emptied: the counts of its earlier run would add up.
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(fresh_folder(settings.service_metrics_dir(args.port)))
     uvicorn.run("service.app:create_app", factory=True, host=args.host, port=args.port, workers=args.workers)
     return ExitCode.OK
+
+
+def cmd_watch(args: argparse.Namespace, settings: Settings) -> ExitCode:
+    """Score a live mailbox as mail arrives (``boundaryline.live.watch``). The password comes from
+    ``BOUNDARYLINE_IMAP_PASSWORD`` or ``--password-file``, never from the command line."""
+    from pydantic import SecretStr
+
+    from boundaryline.live.imap import Account
+    from boundaryline.live.watch import Watcher, WatchOptions
+
+    account = Account.parse(args.url)
+    if args.backfill < 0:
+        raise ValueError("--backfill takes a number of messages, 0 or more")
+    password = settings.imap_password
+    if args.password_file:
+        path = Path(args.password_file)
+        if path.stat().st_mode & 0o077:
+            print(f"boundaryline watch: warning: {path} can be read by others; chmod 600 it", file=sys.stderr)
+        lines = path.read_text(encoding="utf-8").splitlines()
+        password = SecretStr(lines[0] if lines else "")
+    if password is None or not password.get_secret_value():
+        raise ValueError(
+            "no IMAP password: set BOUNDARYLINE_IMAP_PASSWORD or give --password-file FILE (with Gmail or Fastmail,"
+            " an app password)"
+        )
+    options = WatchOptions(
+        move_to=args.move_flagged,
+        copy_to=args.copy_flagged,
+        backfill=args.backfill,
+        once=args.once,
+        owner=tuple(args.owner or ()),
+        sent=args.sent_folder,
+        insecure=args.insecure,
+        state=Path(args.state) if args.state else None,
+    )
+    print(f"watching {account} ({'one look' if args.once else 'Ctrl-C stops'})", flush=True)
+    watcher = Watcher(account, password, settings, options, report=lambda line: print(line, flush=True))
+    try:
+        tally = watcher.run()
+    except (KeyboardInterrupt, Stopped) as error:  # the usual way to end a watch
+        error.add_note(f"its place is saved; {watcher.tally.line()}")
+        raise
+    print(tally.line(), flush=True)
+    return ExitCode.OK
+
+
+def cmd_filter(args: argparse.Namespace, settings: Settings) -> ExitCode:
+    """One message on standard input, the same on standard output with ``X-Boundaryline-*`` headers
+    (``boundaryline.live.filter``); a message that cannot be scored is written unchanged."""
+    from boundaryline.live.filter import Filtered, FilterExit, filter_message
+    from boundaryline.live.model import load_model
+
+    raw = sys.stdin.buffer.read()
+    try:
+        result = filter_message(raw, load_model(settings), settings)
+    except Exception as error:  # no model, a broken one: the message is delivered as it came
+        said = type(error).__name__ + (f": {error}" if isinstance(error, (RuntimeError, OSError)) else "")
+        result = Filtered(raw, FilterExit.NOT_SCORED, reason=said)
+    sys.stdout.buffer.write(result.output)
+    sys.stdout.buffer.flush()
+    if result.reason:
+        print(f"boundaryline filter: not scored, passed on unchanged ({printable(result.reason)})", file=sys.stderr)
+    return ExitCode.OK if args.exit_zero else ExitCode(int(result.exit))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -417,12 +492,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("models", help="list model versions, check the current one, roll back, clean up")
     p.add_argument(
         "action",
-        choices=["list", "check", "rollback", "clean"],
+        choices=["list", "check", "rollback", "clean", "tables"],
         nargs="?",
         default="list",
         help="list (default); check: the model in service loads and is verified, and what stopped runs left"
         " behind; rollback [VERSION]: back to VERSION or the one served before, with its corpus; clean: remove"
-        " what stopped runs left behind",
+        " what stopped runs left behind; tables: give versions saved before scoring tables theirs, checked"
+        " against the pipeline on the frozen sets (then scoring them needs no scikit-learn)",
     )
     p.add_argument("version", nargs="?", help="with rollback: the version to go back to")
     p.add_argument("--unpromoted", action="store_true", help="with clean: also remove versions never in service")
@@ -458,6 +534,57 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8000, help="port (default: %(default)s)")
     p.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (default: %(default)s)")
     p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser(
+        "watch", help="score a live mailbox over IMAP as mail arrives: keywords, flagged mail moved, corrections read"
+    )
+    p.add_argument(
+        "url",
+        metavar="IMAP_URL",
+        help="imaps://user@host[:port]/INBOX (TLS), or imap://… (STARTTLS); the password comes from"
+        " BOUNDARYLINE_IMAP_PASSWORD or --password-file, never from here",
+    )
+    p.add_argument("--password-file", metavar="FILE", help="the password, on the first line of FILE (keep it 0600)")
+    flagged = p.add_mutually_exclusive_group()
+    flagged.add_argument("--move-flagged", metavar="FOLDER", help="move flagged messages to FOLDER (made if missing)")
+    flagged.add_argument("--copy-flagged", metavar="FOLDER", help="copy flagged messages to FOLDER, leaving them too")
+    p.add_argument(
+        "--backfill",
+        type=int,
+        default=0,
+        metavar="N",
+        help="on the first start, also score the last N messages already there (default: only new mail)",
+    )
+    p.add_argument(
+        "--once", action="store_true", help="one look: score what is new, read the corrections, exit (cron, tests)"
+    )
+    p.add_argument(
+        "--owner", action="append", metavar="ADDRESS", help="another address of yours (repeat); the account's counts"
+    )
+    p.add_argument(
+        "--sent-folder",
+        metavar="FOLDER",
+        help="your sent mail, for the senders' history (default: the folder the server marks \\Sent, or Sent,"
+        " Sent Items, Sent Messages)",
+    )
+    p.add_argument("--state", metavar="FILE", help="where the watch keeps its place (default: data/watch/<hash>.json)")
+    p.add_argument(
+        "--insecure", action="store_true", help="local tests only: no certificate check; plain IMAP to this machine"
+    )
+    p.set_defaults(func=cmd_watch)
+
+    p = sub.add_parser(
+        "filter",
+        help="for a delivery agent: one message on stdin, the same on stdout with X-Boundaryline-* headers; exit 0"
+        " professional, 1 flagged, 2 not scored (passed on unchanged)",
+    )
+    p.add_argument(
+        "--exit-zero",
+        action="store_true",
+        help="exit 0 whenever the message is written (Sieve's filter and maildrop's xfilter keep or refuse the"
+        " message when a filter exits otherwise)",
+    )
+    p.set_defaults(func=cmd_filter)
     return parser
 
 

@@ -148,6 +148,51 @@ def near_duplicate_pairs(
 
 
 CONTAINMENT = 0.5
+Shingles = frozenset[tuple[str, ...]]
+
+
+class ShingleIndex:
+    """Texts shingled once and indexed by shingle, so that checking another text against all of them costs that
+    text's shingles, not theirs (a retrain's intake checks each new row against the training set this way).
+
+    ``near`` and ``contained`` answer exactly as ``near_duplicate_pairs([text, *texts])`` and
+    ``contained_pairs([text], texts)`` do, without shingling ``texts`` again for each text.
+    """
+
+    def __init__(self, texts: Iterable[str]) -> None:
+        self.sets = [shingles(t) for t in texts]
+        self.index: dict[tuple[str, ...], list[int]] = defaultdict(list)
+        for j, s in enumerate(self.sets):
+            for sh in s:
+                self.index[sh].append(j)
+
+    def __len__(self) -> int:
+        return len(self.sets)
+
+    def near(
+        self, mine: Shingles, threshold: float = NEAR_DUPLICATE_JACCARD, max_bucket: int = 60
+    ) -> list[tuple[int, float]]:
+        """(j, Jaccard) for each indexed text at least ``threshold`` alike with the text of shingles ``mine``, j
+        ascending. As in ``near_duplicate_pairs``, a shingle that more than ``max_bucket`` texts share (this one
+        counted) proposes no candidates."""
+        candidates = {j for sh in mine if len(rows := self.index.get(sh, [])) < max_bucket for j in rows}
+        pairs = []
+        for j in sorted(candidates):
+            jaccard = len(mine & self.sets[j]) / len(mine | self.sets[j])
+            if jaccard >= threshold:
+                pairs.append((j, jaccard))
+        return pairs
+
+    def contained(self, mine: Shingles, threshold: float = CONTAINMENT) -> list[tuple[int, float]]:
+        """(j, containment) for each indexed text where it or the text of shingles ``mine`` holds at least
+        ``threshold`` of the other's shingles (see ``contained_pairs``)."""
+        shared: Counter[int] = Counter(j for sh in mine for j in self.index.get(sh, ()))
+        pairs = []
+        for j, n in shared.items():
+            score = max(n / len(mine), n / len(self.sets[j]))
+            if score >= threshold:
+                pairs.append((j, score))
+        return pairs
 
 
 def contained_pairs(
@@ -156,20 +201,8 @@ def contained_pairs(
     """(i, j, containment) for each new text ``i`` and held text ``j`` where either holds at least
     ``threshold`` of the other's word 5-shingles: a prefix, a suffix or an excerpt of a frozen message is a
     copy of it, even when Jaccard similarity is low."""
-    held_sets = [shingles(t) for t in held]
-    index: dict[tuple[str, ...], list[int]] = defaultdict(list)
-    for j, s in enumerate(held_sets):
-        for sh in s:
-            index[sh].append(j)
-    pairs = []
-    for i, text in enumerate(new):
-        mine = shingles(text)
-        shared: Counter[int] = Counter(j for sh in mine for j in index.get(sh, ()))
-        for j, n in shared.items():
-            score = max(n / len(mine), n / len(held_sets[j]))
-            if score >= threshold:
-                pairs.append((i, j, score))
-    return pairs
+    index = ShingleIndex(held)
+    return [(i, j, score) for i, text in enumerate(new) for j, score in index.contained(shingles(text), threshold)]
 
 
 def check_row(row: Mapping[str, object], where: str, columns: Sequence[str]) -> list[Problem]:

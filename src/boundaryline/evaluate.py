@@ -28,13 +28,13 @@ from sklearn.metrics import (
 )
 
 from boundaryline.decision import decide
-from boundaryline.features import normalise_texts
 from boundaryline.inbox import Message
 from boundaryline.owner import Owner, OwnerEvidence, decide_owner
 from boundaryline.predict import Scorer
 from boundaryline.registry import current_version
 from boundaryline.scoring.history import Cues, history_verdicts
 from boundaryline.settings import CONCERN_LABELS, LABELS, Settings
+from boundaryline.text import normalise_texts
 
 CALIBRATION_BINS = 10
 SLICE_COLUMNS = ("channel", "hard", "edge", "kind", "export")

@@ -7,10 +7,16 @@ version without it puts it back in the queue, and going forward again marks it m
 
 One short-lived connection per call keeps it safe across the service's threads and processes; WAL lets
 readers (a retrain) work while the service writes.
+
+The store holds message text, so its file is its owner's alone (0600): created so before SQLite opens it,
+whatever the umask, and an older store's files are made so on open. SQLite gives its ``-wal`` and ``-shm``
+files the database file's permissions, ignoring the umask.
 """
 
 from __future__ import annotations
 
+import logging
+import os
 import sqlite3
 import uuid
 from collections import defaultdict
@@ -25,6 +31,10 @@ from boundaryline.data import text_key
 
 if TYPE_CHECKING:
     from boundaryline.predict import Scorer
+
+log = logging.getLogger("boundaryline")
+PRIVATE = 0o600  # the store's file and SQLite's -wal and -shm files beside it
+SIDE_FILES = ("-wal", "-shm")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS feedback (
@@ -66,10 +76,33 @@ class FeedbackConflict(ValueError):
     """The client re-used an id for a different example."""
 
 
+def make_private(path: Path) -> None:
+    """Create the store's file readable by its owner only (0600, whatever the umask), or make an existing one
+    and its -wal and -shm files so. A file this user does not own is left as it is, with a warning."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE)
+    except FileExistsError:
+        pass
+    else:
+        try:
+            os.fchmod(fd, PRIVATE)  # the umask may have taken bits away from 0600 at creation
+        finally:
+            os.close(fd)
+    for file in (path, *(path.with_name(path.name + suffix) for suffix in SIDE_FILES)):
+        try:
+            if file.stat().st_mode & 0o777 != PRIVATE:
+                file.chmod(PRIVATE)
+        except FileNotFoundError:
+            continue
+        except PermissionError as error:
+            log.warning("cannot make %s readable by its owner only: %s", file, error)
+
+
 class FeedbackStore:
     def __init__(self, path: Path) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
+        make_private(path)
         with self._connect() as db:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute(SCHEMA)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
+import shutil
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -78,6 +80,13 @@ def write_atomic(path: Path, data: str | bytes, *, private: bool = False) -> Non
     out.commit()
 
 
+def fresh_folder(path: Path) -> Path:
+    """``path`` as an empty folder (what an earlier run left there removed), returned."""
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir(parents=True)
+    return path
+
+
 def sha256_file(path: Path) -> str:
     """Hex sha256 of a file, read in blocks."""
     digest = hashlib.sha256()
@@ -85,6 +94,35 @@ def sha256_file(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+# How many arrays and objects may be open at once, counted from the file's (or the JSON line's) top. Real
+# exports nest about ten deep (a Telegram message's text parts sit at 8, a Slack message's rich-text blocks
+# at 7-8); 64 leaves them room, while whatever is built stays far below Python's recursion limit (1,000) for
+# anything that walks it (``str``, ``json.dumps``) and small to build.
+MAX_JSON_DEPTH = 64
+TOO_DEEP = f"JSON nested deeper than {MAX_JSON_DEPTH} levels; not read"
+
+# A JSON string, escapes included; one never closed runs to the end. Every match that starts succeeds, so the
+# scan is linear even on a line of stray quotes (a pattern that could fail would retry at each of them).
+_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*(?:"|\\?\Z)', re.DOTALL)
+_BRACKET = re.compile(rb"[\[\]{}]")
+
+
+def nested_deeper(raw: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether the JSON text ``raw`` opens more than ``limit`` arrays and objects at once: one linear scan of
+    its brackets outside strings (none at all when it holds too few brackets to be that deep)."""
+    if raw.count(b"[") + raw.count(b"{") <= limit:
+        return False
+    depth = 0
+    for bracket in _BRACKET.finditer(_STRING.sub(b'""', raw)):
+        if bracket[0] in (b"[", b"{"):
+            depth += 1
+            if depth > limit:
+                return True
+        else:
+            depth -= 1
+    return False
 
 
 @dataclass(frozen=True)
@@ -100,6 +138,8 @@ def read_json_lines(path: Path, *, start: int = 0, end: int | None = None, first
     """Every non-blank line of ``path`` decoded on its own, so one bad line never hides the rest.
 
     The callers decide what a bad line means: the corpus builder stops, the inbox reader skips and counts.
+    A line nested deeper than ``MAX_JSON_DEPTH`` is that line's error (``TOO_DEEP``), never handed to
+    ``json.loads`` (which would take gigabytes, or give up with a ``RecursionError``).
     ``start`` (a line start), ``end`` and ``first_line`` (the line number at ``start``) read only the lines
     that start in the bytes ``[start, end)``: one byte range of a file split among workers.
     """
@@ -112,9 +152,14 @@ def read_json_lines(path: Path, *, start: int = 0, end: int | None = None, first
             offset += len(raw)
             if not raw.strip():
                 continue
+            if nested_deeper(raw):
+                yield JsonLine(number, error=TOO_DEEP)
+                continue
             try:
                 yield JsonLine(number, json.loads(raw.decode("utf-8")))
             except UnicodeDecodeError:
                 yield JsonLine(number, error="bytes that are not valid UTF-8")
             except json.JSONDecodeError as error:
                 yield JsonLine(number, error=f"not valid JSON ({error.msg} at column {error.colno})")
+            except RecursionError:  # the scan miscounted a broken line: it is still that line's error
+                yield JsonLine(number, error=TOO_DEEP)

@@ -4,9 +4,9 @@ A TF-IDF vector followed by a linear model is ``decision = Σ_t tf_t · idf_t ·
 per vectoriser block, so each vocabulary entry's IDF (and the union's block weight) is folded into the
 coefficients once, at load, and a message is scored with one pass over its tokens. The tokens come from
 the fitted vectorisers' own analyzers (``build_analyzer``, the very call sklearn's ``transform`` makes), so
-they cannot drift from what the model was trained on. The sklearn pipeline stays the truth: ``fold``
-refuses any shape it does not understand (``Unfoldable``), and the caller checks the folded scores
-against ``pipeline.predict_proba`` on a sample before using them.
+they cannot drift from what the model was trained on. The sklearn pipeline stays the truth: the table is
+built from it (``table.ScoringTable.of_pipeline``, which refuses any shape it does not reproduce) and checked
+against ``pipeline.predict_proba`` before it is saved or used. Nothing here imports scikit-learn or scipy.
 """
 
 from __future__ import annotations
@@ -14,20 +14,16 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy import sparse
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import FeatureUnion
 
-
-class Unfoldable(ValueError):
-    """The pipeline has a shape the folded scorer does not reproduce exactly; use the pipeline itself."""
+if TYPE_CHECKING:
+    from scipy import sparse
 
 
 @dataclass(frozen=True)
-class _Block:
+class Block:
     """One vectoriser of the feature union: its analyzer and how its term counts become feature values."""
 
     analyze: Callable[[str], list[str]]
@@ -66,7 +62,7 @@ class FoldedModel:
     """``table[column, class]`` = block weight × IDF × coefficient; rows of scaled term frequencies times the
     table, plus the intercept, are the decision values."""
 
-    def __init__(self, blocks: list[_Block], idf: np.ndarray, table: np.ndarray, intercept: np.ndarray) -> None:
+    def __init__(self, blocks: list[Block], idf: np.ndarray, table: np.ndarray, intercept: np.ndarray) -> None:
         self.blocks = blocks
         self.idf = idf  # per column, for the block norms (the weights are in the table)
         self.table = table
@@ -151,44 +147,3 @@ class FoldedModel:
         np.exp(decision, out=decision)
         decision /= decision.sum(axis=1, keepdims=True)
         return decision
-
-
-def fold(features: FeatureUnion, clf: LogisticRegression) -> FoldedModel:
-    """The folded table of a fitted feature union of TF-IDF vectorisers and a multinomial logistic regression;
-    ``Unfoldable`` for anything else."""
-    if type(features) is not FeatureUnion or type(clf) is not LogisticRegression:
-        raise Unfoldable(f"expected a FeatureUnion and a LogisticRegression, got {type(features).__name__} "
-                         f"and {type(clf).__name__}")  # fmt: skip
-    if len(clf.classes_) < 3 or getattr(clf, "multi_class", "auto") not in ("auto", "multinomial", "deprecated"):
-        raise Unfoldable("only a multinomial model of three or more classes is folded")
-    weights = features.transformer_weights or {}
-    blocks: list[_Block] = []
-    idf_parts: list[np.ndarray] = []
-    weight_parts: list[np.ndarray] = []
-    offset = 0
-    for name, vectoriser in features.transformer_list:
-        if vectoriser in ("drop", None):
-            continue
-        if not isinstance(vectoriser, TfidfVectorizer) or vectoriser.input != "content":
-            raise Unfoldable(f"feature block {name!r} is not a TF-IDF vectoriser of text")
-        if vectoriser.dtype != np.float64 or vectoriser.norm not in ("l2", "l1", None):
-            raise Unfoldable(f"feature block {name!r}: dtype {vectoriser.dtype}, norm {vectoriser.norm!r}")
-        size = len(vectoriser.vocabulary_)
-        idf = vectoriser.idf_ if vectoriser.use_idf else np.ones(size)
-        blocks.append(
-            _Block(
-                analyze=vectoriser.build_analyzer(),
-                vocabulary={term: offset + int(column) for term, column in vectoriser.vocabulary_.items()},
-                sublinear=bool(vectoriser.sublinear_tf),
-                binary=bool(vectoriser.binary),
-                norm=vectoriser.norm,
-            )
-        )
-        idf_parts.append(np.asarray(idf, dtype=np.float64))
-        weight_parts.append(np.full(size, float(weights.get(name, 1.0))))
-        offset += size
-    if not blocks or offset != clf.coef_.shape[1]:
-        raise Unfoldable(f"{offset} feature columns for a model of {clf.coef_.shape[1]}")
-    idf = np.concatenate(idf_parts)
-    table = np.ascontiguousarray((idf * np.concatenate(weight_parts))[:, None] * clf.coef_.T)
-    return FoldedModel(blocks, idf, table, np.asarray(clf.intercept_, dtype=np.float64))

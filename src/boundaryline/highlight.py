@@ -25,7 +25,8 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from boundaryline.features import (
+from boundaryline.predict import _EDGE_PUNCTUATION, Scorer
+from boundaryline.text import (
     _APOSTROPHES,
     _EMAIL,
     _MASK,
@@ -39,7 +40,6 @@ from boundaryline.features import (
     URL_TOKEN,
     mask_token,
 )
-from boundaryline.predict import _EDGE_PUNCTUATION, Scorer
 
 Span = tuple[int, int]  # [start, end) in the original text
 
@@ -187,7 +187,7 @@ def highlight(scorer: Scorer, text: str, label: str | None = None) -> Highlight:
     """``text`` with each word's contribution to ``label``'s decision value (default: the label the
     message gets under the thresholds in force), from ``Scorer.explain``."""
     explanation = scorer.explain(text, label)
-    word = dict(scorer.pipeline.named_steps["tfidf"].transformer_list).get("word")
-    token_pattern = getattr(word, "token_pattern", None) or TOKEN_PATTERN
+    word_patterns = [block.token_pattern for block in scorer.table.blocks if block.kind == "word"]
+    token_pattern = next((pattern for pattern in word_patterns if pattern), TOKEN_PATTERN)
     laid = word_weights(text, {c.term: c.weight for c in explanation.contributions}, token_pattern)
     return replace(laid, label=explanation.label, decision=explanation.decision, intercept=explanation.intercept)

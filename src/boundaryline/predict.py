@@ -10,106 +10,86 @@ The same calls serve notebooks, the CLI, the batch scorer and the HTTP service::
 
 from __future__ import annotations
 
-import logging
 import re
-import warnings
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
-from scipy import sparse
-from sklearn.pipeline import Pipeline
 
 from boundaryline.decision import decide, thresholds_in_force
-from boundaryline.features import normalise_texts
-from boundaryline.folded import FoldedModel, Rows, Unfoldable, fold
-from boundaryline.registry import ModelError, load_pipeline
+from boundaryline.folded import Rows
+from boundaryline.registry import ModelError, load_pipeline, load_table
 from boundaryline.results import Contribution, Explanation, Score
 from boundaryline.settings import CONCERN_LABELS, Settings, get_settings
+from boundaryline.table import ScoringTable, Unfoldable
+
+if TYPE_CHECKING:
+    from sklearn.pipeline import Pipeline
+from boundaryline.text import normalise_texts
 
 # The pipeline's steps, by the names ``model.build_pipeline`` gives them; the scorer addresses them by name.
 STEPS = ("normalise", "tfidf", "clf")
-# Texts the folded table is checked on at load, beside a sample of the model's own vocabulary.
+# Texts a pipeline's table is checked on in memory, beside a sample of the model's own vocabulary.
 CHECK_TEXTS = (
     "",
     "Dinner tonight, just the two of us? You looked stunning at the conference 😍",
     "Following up AGAIN, this is my 4th email: please reply!! www.example.com +44 20 7946 0958",
     "Thanks for the intro to María, we meet on Tuesday. ana@example.org",
 )
-FOLD_TOLERANCE = 1e-9
-log = logging.getLogger(__name__)
 _EDGE_PUNCTUATION = re.compile(r"^[^\w\u2600-\u27bf\U0001f300-\U0001faff]+|[^\w\u2600-\u27bf\U0001f300-\U0001faff]+$")
 
 
 class Scorer:
-    """A loaded, verified pipeline with its manifest and the thresholds in force."""
+    """A verified scoring table (``table.ScoringTable``) with its manifest and the thresholds in force: scores
+    and explains without scikit-learn. ``Scorer.of_pipeline`` makes one of a fitted pipeline in memory."""
 
     def __init__(
         self,
-        pipeline: Pipeline,
+        table: ScoringTable,
         manifest: Mapping[str, Any],
         *,
         thresholds: Mapping[str, float] | None = None,
         top_k: int = 8,
     ) -> None:
+        self.table = table
+        self.manifest = dict(manifest)
+        self.labels: list[str] = list(table.labels)
+        self.thresholds = thresholds_in_force(thresholds or {}, self.manifest)
+        self.top_k = top_k
+        # One entry per feature column, in the union's output order: the term and whether it is a char n-gram.
+        self._names = np.array(table.terms, dtype=object)
+        self._is_char = table.is_char
+        char_blocks = [block for block in table.blocks if block.kind != "word"]
+        self._char_analyzer = table.analyzer(char_blocks[0]) if char_blocks else None
+        # Words repeat across messages, so each word's character n-grams are counted once and kept.
+        self._word_grams = lru_cache(maxsize=100_000)(self._grams_of)
+        self.folded = table.folded()
+        # Decision values are ``rows @ weights + intercept``: rows of scaled term frequencies, folded weights.
+        self._weights: np.ndarray = self.folded.table
+
+    @classmethod
+    def of_pipeline(
+        cls,
+        pipeline: Pipeline,
+        manifest: Mapping[str, Any],
+        *,
+        thresholds: Mapping[str, float] | None = None,
+        top_k: int = 8,
+    ) -> Scorer:
+        """The scorer of a fitted pipeline in memory (training, evaluation, a version saved before scoring
+        tables): its table, checked against ``pipeline.predict_proba`` on a sample; ``ModelError`` for a
+        pipeline the table does not reproduce."""
         names = [name for name, _ in pipeline.steps]
         if names != list(STEPS):
             raise ModelError(f"expected a pipeline with the steps {list(STEPS)}, found {names}")
-        self.pipeline = pipeline
-        self.manifest = dict(manifest)
-        self.labels: list[str] = [str(c) for c in pipeline.classes_]
-        self.thresholds = thresholds_in_force(thresholds or {}, self.manifest)
-        self.top_k = top_k
-        self._normalise = pipeline.named_steps["normalise"]
-        self._features = pipeline.named_steps["tfidf"]
-        self._clf = pipeline.named_steps["clf"]
-        # One entry per feature column, in the union's output order: the term and whether it is a char n-gram.
-        terms: list[str] = []
-        is_char: list[bool] = []
-        char_analyzers = []
-        for _, vectoriser in self._features.transformer_list:
-            if vectoriser in ("drop", None):
-                continue
-            names_out = vectoriser.get_feature_names_out().tolist()
-            terms += names_out
-            is_char += [vectoriser.analyzer != "word"] * len(names_out)
-            if vectoriser.analyzer != "word":
-                char_analyzers.append(vectoriser.build_analyzer())
-        self._names = np.array(terms, dtype=object)
-        self._is_char = np.array(is_char, dtype=bool)
-        self._char_analyzer = char_analyzers[0] if char_analyzers else None
-        # Words repeat across messages, so each word's character n-grams are counted once and kept.
-        self._word_grams = lru_cache(maxsize=100_000)(self._grams_of)
-        self.folded = self._fold(pipeline)
-        # Decision values are ``rows @ weights + intercept`` on either path: the folded table with its rows
-        # of scaled term frequencies, or the coefficients with the pipeline's TF-IDF matrix.
-        self._weights: np.ndarray = self.folded.table if self.folded else np.ascontiguousarray(self._clf.coef_.T)
-
-    def _fold(self, pipeline: Pipeline) -> FoldedModel | None:
-        """The folded table, if it reproduces ``pipeline.predict_proba`` on a sample; else None, with a warning
-        (the pipeline then scores everything itself, as slowly as it does)."""
         try:
-            step = self._normalise
-            if getattr(step, "func", None) is not normalise_texts or getattr(step, "kw_args", None):
-                raise Unfoldable("the normalise step is not features.normalise_texts")
-            folded = fold(self._features, self._clf)
+            table = ScoringTable.of_pipeline(pipeline)
+            table.check(pipeline, CHECK_TEXTS)
         except Unfoldable as error:
-            reason = str(error)
-        else:
-            terms = self._names[:: max(1, len(self._names) // 400)].tolist()
-            sample = [*CHECK_TEXTS, *(" ".join(terms[i : i + 12]) for i in range(0, len(terms), 12))]
-            expected = pipeline.predict_proba(sample)
-            found = folded.predict_proba(folded.rows(normalise_texts(sample)))
-            gap = float(np.abs(expected - found).max())
-            if gap <= FOLD_TOLERANCE:
-                return folded
-            reason = f"its probabilities differ from the pipeline's by up to {gap:.2g} on the check sample"
-        message = f"scoring with the sklearn pipeline itself (slower): the folded table is not used: {reason}"
-        log.warning(message)
-        warnings.warn(message, RuntimeWarning, stacklevel=3)
-        return None
+            raise ModelError(f"this pipeline cannot be scored from a table: {error}") from None
+        return cls(table, manifest, thresholds=thresholds, top_k=top_k)
 
     def _grams_of(self, word: str) -> tuple[str, tuple[tuple[str, int], ...]]:
         """A white-space word as an evidence term (edge punctuation dropped) and its char n-gram counts."""
@@ -128,13 +108,9 @@ class Scorer:
     def _transform(self, texts: list[str]) -> tuple[list[str], Rows, np.ndarray]:
         """The normalised texts (once, shared by the features and the evidence), their feature rows (whose
         values times ``_weights`` are the terms' pushes) and the probabilities."""
-        if self.folded is not None:
-            normalised = normalise_texts(texts)  # the ``normalise`` step's own function (checked in ``_fold``)
-            rows = self.folded.rows(normalised)
-            return normalised, rows, self.folded.predict_proba(rows)
-        normalised = self._normalise.transform(texts)
-        matrix = sparse.csr_matrix(self._features.transform(normalised))
-        return normalised, Rows.of(matrix), np.asarray(self._clf.predict_proba(matrix))
+        normalised = normalise_texts(texts)  # the ``normalise`` step's own function (checked by the table)
+        rows = self.folded.rows(normalised)
+        return normalised, rows, self.folded.predict_proba(rows)
 
     def score(
         self,
@@ -204,7 +180,7 @@ class Scorer:
             char_pushes = dict(zip(self._names[columns[is_char]].tolist(), pushes[is_char].tolist(), strict=True))
             self._spread_char_ngrams(normalised, char_pushes, terms)
         ordered = sorted(terms.items(), key=lambda item: (-abs(item[1]), item[0]))
-        intercept = float(self._clf.intercept_[k])
+        intercept = float(self.folded.intercept[k])
         return Explanation(
             label=label,
             decision=intercept + float(pushes.sum()),
@@ -235,8 +211,11 @@ class Scorer:
 def load_scorer(settings: Settings | None = None, version: str | None = None) -> Scorer:
     """The verified model in service (or ``version``), with the thresholds in force."""
     settings = settings or get_settings()
-    pipeline, manifest = load_pipeline(settings.models_dir, version)
-    return Scorer(pipeline, manifest, thresholds=settings.thresholds, top_k=settings.explain_top_k)
+    table, manifest = load_table(settings.models_dir, version)
+    if table is None:  # a version saved before scoring tables: its pipeline (scikit-learn imported)
+        pipeline, manifest = load_pipeline(settings.models_dir, version)
+        return Scorer.of_pipeline(pipeline, manifest, thresholds=settings.thresholds, top_k=settings.explain_top_k)
+    return Scorer(table, manifest, thresholds=settings.thresholds, top_k=settings.explain_top_k)
 
 
 def score_messages(texts: Sequence[str], *, scorer: Scorer | None = None, explain: bool = False) -> list[Score]:

@@ -14,8 +14,6 @@ import sys
 from concurrent.futures import Executor, ProcessPoolExecutor
 from typing import Any
 
-from joblib import parallel_config
-
 PR_SET_PDEATHSIG = 1
 
 
@@ -27,6 +25,8 @@ def die_with_parent() -> None:
 
 def worker_pool(n_jobs: int | None = None) -> Any:
     """A ``joblib.parallel_config`` whose loky workers die with this process (``with worker_pool(): …``)."""
+    from joblib import parallel_config  # training only: scoring never imports joblib
+
     return parallel_config(backend="loky", n_jobs=n_jobs, initializer=die_with_parent)
 
 

@@ -11,7 +11,10 @@ Layout under ``models/``::
                        run killed in between is finished by the next one)
 
 A joblib file is executable code, so ``load_pipeline`` refuses any file whose sha256 or scikit-learn
-version does not match its manifest before it ever calls ``joblib.load``.
+version does not match its manifest before it ever calls ``joblib.load``, and any file outside the models
+root: ``current``, ``promote`` and ``rollback`` take only a version's name (``v003``), whose folder must be a
+real folder directly inside the root (not a symlink out of it), and its model file must sit in that folder.
+A manifest beside a file proves nothing about where the pair came from.
 """
 
 from __future__ import annotations
@@ -22,18 +25,19 @@ import platform
 import re
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import joblib
-import sklearn
 from filelock import FileLock, Timeout
-from sklearn.pipeline import Pipeline
 
 from boundaryline.files import default_mode, sha256_file, write_atomic
+from boundaryline.table import TABLE_FILE, ScoringTable, Unfoldable
+
+if TYPE_CHECKING:
+    from sklearn.pipeline import Pipeline
 
 MODEL_FILE = "model.joblib"
 MANIFEST_FILE = "manifest.json"
@@ -47,6 +51,10 @@ _VERSION = re.compile(r"^v(\d{3,})$")
 
 class ModelError(RuntimeError):
     """A model that cannot be used: missing, tampered with, or built by another scikit-learn."""
+
+
+class NotAVersion(ModelError, ValueError):
+    """A version that is not a folder directly inside the models root (a path elsewhere, ``..``, a symlink out)."""
 
 
 class RegistryBusy(RuntimeError):
@@ -89,7 +97,7 @@ def end_promotion(models_dir: Path) -> None:
 
 def corpus_snapshot(models_dir: Path, version: str) -> bytes | None:
     """The corpus CSV ``version`` was trained on, when its folder keeps one."""
-    path = models_dir / version / CORPUS_SNAPSHOT
+    path = _version_dir(models_dir, version) / CORPUS_SNAPSHOT
     return gzip.decompress(path.read_bytes()) if path.exists() else None
 
 
@@ -117,10 +125,13 @@ def now_iso() -> str:
 
 
 def versions(models_dir: Path) -> list[str]:
-    """Every version folder, oldest first."""
+    """Every version folder, oldest first (a symlink leading out of the root is none)."""
     if not models_dir.is_dir():
         return []
-    found = [p.name for p in models_dir.iterdir() if p.is_dir() and _VERSION.match(p.name)]
+    root = models_dir.resolve()
+    found = [
+        p.name for p in models_dir.iterdir() if p.is_dir() and _VERSION.match(p.name) and p.resolve().parent == root
+    ]
     return sorted(found, key=lambda v: int(v[1:]))
 
 
@@ -129,8 +140,38 @@ def next_version(models_dir: Path) -> str:
     return f"v{int(existing[-1][1:]) + 1 if existing else 1:03d}"
 
 
+def version_name(models_dir: Path, given: str) -> str:
+    """The version ``given`` names, checked to be a folder directly inside ``models_dir``: a name (``v003``), or
+    a path that resolves to such a folder (stored as its name). Anything else is refused (``NotAVersion``)."""
+    root = models_dir.resolve()
+    where = models_dir / given if _VERSION.match(given) else Path(given)
+    folder = where.resolve()
+    if folder.parent != root or not _VERSION.match(folder.name):  # a symlink is judged by where it leads
+        raise NotAVersion(
+            f"{given!r} is not a model version inside the models root {root}: give a version's name"
+            " (`boundaryline models list` shows them); a path elsewhere, `..` or a symlink out of the root is refused"
+        )
+    return folder.name
+
+
+def _version_dir(models_dir: Path, version: str) -> Path:
+    """The folder of ``version``, refused unless it is a version's name whose folder sits inside the root."""
+    if not _VERSION.match(version):
+        raise NotAVersion(
+            f"{version!r} is not the name of a model version (v001, v002, …) inside the models root"
+            f" {models_dir.resolve()}; refusing to read it"
+        )
+    folder = models_dir / version
+    if folder.resolve().parent != models_dir.resolve():
+        raise NotAVersion(
+            f"{folder} leads out of the models root {models_dir.resolve()} (to {folder.resolve()}); refusing to read it"
+        )
+    return folder
+
+
 def current_version(models_dir: Path) -> str | None:
-    """The version in service, or None when nothing has been promoted."""
+    """The version in service, or None when nothing has been promoted. The pointer's text as it is: whoever
+    reads files by it goes through ``_version_dir`` (``load_pipeline`` refuses one that leads out of the root)."""
     pointer = models_dir / CURRENT_FILE
     if not pointer.exists():
         return None
@@ -139,7 +180,7 @@ def current_version(models_dir: Path) -> str | None:
 
 
 def read_manifest(models_dir: Path, version: str) -> dict[str, Any]:
-    path = models_dir / version / MANIFEST_FILE
+    path = _version_dir(models_dir, version) / MANIFEST_FILE
     if not path.exists():
         raise ModelError(f"{path}: no manifest; is {version!r} a model version?")
     try:
@@ -158,21 +199,28 @@ def save_model(
     *,
     extra_files: dict[str, str | bytes] | None = None,
     version: str | None = None,
+    check_texts: Sequence[str] = (),
 ) -> str:
     """Write a new version folder (built in a temp folder, then renamed into place) and return its name.
 
-    ``manifest`` gets the version, creation time, file hash and library versions added; the folder is
-    not promoted: call ``promote`` for that.
+    Beside the pipeline goes its scoring table (``table.ScoringTable``), checked against
+    ``pipeline.predict_proba`` on ``check_texts`` (the frozen sets) and a sample of its vocabulary: a table
+    off by more than 1e-9 is refused, and so is the version. ``manifest`` gets the version, creation time, file
+    hashes and library versions added; the folder is not promoted: call ``promote`` for that.
     """
+    import joblib
+    import sklearn
+
     models_dir.mkdir(parents=True, exist_ok=True)
     version = version or next_version(models_dir)
-    if (models_dir / version).exists():
+    if _version_dir(models_dir, version).exists():
         raise ModelError(f"{models_dir / version}: version already exists")
     staging = Path(tempfile.mkdtemp(prefix=f".{version}.", dir=models_dir))
     staging.chmod(default_mode(staging.parent / version, folder=True))  # mkdtemp makes it private (0700)
     try:
         model_path = staging / MODEL_FILE
         joblib.dump(pipeline, model_path, compress=3)
+        table_entry = _write_table(pipeline, staging, check_texts, version)
         full = {
             "version": version,
             "created": now_iso(),
@@ -181,6 +229,7 @@ def save_model(
             "sklearn_version": sklearn.__version__,
             "python_version": platform.python_version(),
             **manifest,
+            "scoring_table": table_entry,
         }
         write_atomic(staging / MANIFEST_FILE, json.dumps(full, indent=2, ensure_ascii=False) + "\n")
         for name, content in (extra_files or {}).items():
@@ -192,21 +241,87 @@ def save_model(
     return version
 
 
-def load_pipeline(models_dir: Path, version: str | None = None) -> tuple[Pipeline, dict[str, Any]]:
-    """Load a version (default: current) after checking its sha256 and scikit-learn version."""
+def _write_table(pipeline: Pipeline, folder: Path, check_texts: Sequence[str], version: str) -> dict[str, Any]:
+    """The pipeline's scoring table, checked (``ScoringTable.check``) and written into ``folder``; its manifest
+    entry. A table that would not score as the pipeline does is refused, and so is the version."""
+    try:
+        table = ScoringTable.of_pipeline(pipeline)
+        gap = table.check(pipeline, check_texts)
+    except Unfoldable as error:
+        raise ModelError(f"version {version} refused: its scoring table is not exact: {error}") from None
+    table.save(folder / TABLE_FILE)
+    return {
+        "file": TABLE_FILE,
+        "sha256": sha256_file(folder / TABLE_FILE),
+        "max_gap": gap,
+        "checked_texts": len(check_texts),
+    }
+
+
+def _resolve(models_dir: Path, version: str | None) -> tuple[Path, dict[str, Any]]:
+    """The folder and manifest of ``version`` (default: the one ``current`` names), inside the models root."""
+    pointer = version is None
     version = version or current_version(models_dir)
     if version is None:
         raise ModelError(f"{models_dir}: no current model; run `make train` to build one")
-    manifest = read_manifest(models_dir, version)
-    path = models_dir / version / manifest.get("model_file", MODEL_FILE)
+    try:
+        folder = _version_dir(models_dir, version)
+    except NotAVersion as error:
+        if not pointer:
+            raise
+        raise NotAVersion(
+            f"{models_dir / CURRENT_FILE} names {version!r}, which is not a model version inside the models root"
+            f" {models_dir.resolve()}; refusing to load it. Put a version's name there with"
+            " `boundaryline models rollback VERSION`"
+        ) from error
+    return folder, read_manifest(models_dir, version)
+
+
+def _member(folder: Path, name: str, sha256: object) -> Path:
+    """A file of a version's folder that the manifest names, checked: in the folder, present, its sha256."""
+    path = folder / name
+    if path.resolve().parent != folder.resolve():  # an absolute path, `..` or a symlink in the manifest
+        raise ModelError(f"{folder / MANIFEST_FILE}: its file {name!r} is not in {folder}; refusing to load it")
     if not path.exists():
         raise ModelError(f"{path}: model file missing")
     actual = sha256_file(path)
-    if actual != manifest.get("sha256"):
+    if actual != sha256:
         raise ModelError(
-            f"{path}: sha256 {actual[:12]}… does not match the manifest's {str(manifest.get('sha256'))[:12]}…;"
+            f"{path}: sha256 {actual[:12]}… does not match the manifest's {str(sha256)[:12]}…;"
             " refusing to load a file that may have been tampered with"
         )
+    return path
+
+
+def load_table(models_dir: Path, version: str | None = None) -> tuple[ScoringTable | None, dict[str, Any]]:
+    """A version's scoring table (default: current) after checking its sha256: what scoring needs, without
+    scikit-learn. None for a version saved before scoring tables (``load_pipeline`` then)."""
+    folder, manifest = _resolve(models_dir, version)
+    entry = manifest.get("scoring_table")
+    if not isinstance(entry, dict):
+        return None, manifest
+    return ScoringTable.load(_member(folder, str(entry.get("file")), entry.get("sha256"))), manifest
+
+
+def add_table(models_dir: Path, version: str, check_texts: Sequence[str]) -> float:
+    """Give a version saved before scoring tables its table, checked as ``save_model`` checks one (on
+    ``check_texts`` and its vocabulary), and name it in the manifest; the largest gap found. The pipeline and
+    everything else in the folder stay as they are."""
+    pipeline, manifest = load_pipeline(models_dir, version)
+    folder = _version_dir(models_dir, version)
+    manifest["scoring_table"] = _write_table(pipeline, folder, check_texts, version) | {"added": now_iso()}
+    write_atomic(folder / MANIFEST_FILE, json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+    return float(manifest["scoring_table"]["max_gap"])
+
+
+def load_pipeline(models_dir: Path, version: str | None = None) -> tuple[Pipeline, dict[str, Any]]:
+    """Load a version (default: current) after checking its sha256 and scikit-learn version."""
+    import joblib
+    import sklearn
+    from sklearn.pipeline import Pipeline
+
+    folder, manifest = _resolve(models_dir, version)
+    path = _member(folder, str(manifest.get("model_file", MODEL_FILE)), manifest.get("sha256"))
     if manifest.get("sklearn_version") != sklearn.__version__:
         raise ModelError(
             f"{path}: built with scikit-learn {manifest.get('sklearn_version')}, this is {sklearn.__version__};"
@@ -231,7 +346,8 @@ def promotions(models_dir: Path) -> list[dict[str, Any]]:
 
 
 def promote(models_dir: Path, version: str, *, reason: str, forced: bool = False) -> None:
-    """Point ``current`` at ``version`` (atomic rename) and record why."""
+    """Point ``current`` at ``version`` (a name; atomic rename) and record why."""
+    version = version_name(models_dir, version)
     read_manifest(models_dir, version)  # refuses a folder that is not a model
     previous = current_version(models_dir)
     write_atomic(models_dir / CURRENT_FILE, version + "\n")
@@ -254,9 +370,14 @@ def _service_stack(models_dir: Path) -> list[str]:
 
 
 def rollback(models_dir: Path, version: str | None = None) -> str:
-    """Move ``current`` back to ``version``, or to the version that was in service before the current one."""
+    """Move ``current`` back to ``version``, or to the version that was in service before the current one.
+
+    ``version`` is a version's name, or a path to a version folder directly inside ``models_dir``; anything
+    else is refused (``NotAVersion``, a ValueError naming it and the models root)."""
     current = current_version(models_dir)
-    if version is None:
+    if version is not None:
+        version = version_name(models_dir, version)
+    else:
         stack = _service_stack(models_dir)
         if len(stack) < 2:
             raise ModelError("nothing to roll back to: no earlier version has been in service")

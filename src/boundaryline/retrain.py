@@ -9,6 +9,7 @@ exactly as they were if the run fails or the candidate is refused.
 from __future__ import annotations
 
 import sys
+from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,12 +24,12 @@ from boundaryline.data import (
     EXAMPLE_COLUMNS,
     EXAMPLE_OPTIONAL,
     Problem,
+    ShingleIndex,
     check_row,
-    contained_pairs,
     load_corpus,
     merge_examples,
-    near_duplicate_pairs,
     read_examples,
+    shingles,
     text_key,
     train_test_frames,
 )
@@ -37,7 +38,7 @@ from boundaryline.feedback import FeedbackStore
 from boundaryline.files import write_atomic
 from boundaryline.predict import load_scorer
 from boundaryline.prior import refit_from
-from boundaryline.progress import Stages
+from boundaryline.progress import Stages, bar
 from boundaryline.settings import Settings
 from boundaryline.train import (
     PARAM_GRID,
@@ -61,7 +62,13 @@ class Checked:
     accepted: pd.DataFrame
     problems: list[Problem] = field(default_factory=list)  # rejected rows
     conflicts: list[Problem] = field(default_factory=list)  # same text, another label, in training rows
-    replaced_ids: list[str] = field(default_factory=list)  # corpus rows a winning conflict replaces
+    replaces: dict[str, list[str]] = field(default_factory=dict)  # accepted row -> corpus rows its conflict replaces
+    queued: int = 0  # accepted corrections left in the store for the next retrain (``cap_feedback``)
+
+    @property
+    def replaced_ids(self) -> list[str]:
+        """The corpus rows the accepted rows' winning conflicts replace."""
+        return [row_id for ids in self.replaces.values() for row_id in ids]
 
 
 @dataclass
@@ -101,15 +108,25 @@ def read_incoming(new: Path | None, store: FeedbackStore | None, *, auto_accept:
 def check_new_examples(
     new: pd.DataFrame, corpus: pd.DataFrame, frozen: Mapping[str, pd.DataFrame], *, accept_conflicts: bool
 ) -> Checked:
-    """The corpus's row schema applied to new rows, plus duplicates, conflicts and copies of a frozen set."""
+    """The corpus's row schema applied to new rows, plus duplicates, conflicts and copies of a frozen set.
+
+    The training rows and the frozen sets are shingled and indexed once (``ShingleIndex``), then each new row
+    costs its own shingles: linear in the new rows (re-shingling the training set for each one took about a
+    second a row). A bar on standard error counts the rows on a terminal."""
     checked = Checked(accepted=new.iloc[:0])
     keep: list[int] = []
     known = {text_key(t): (i, lbl) for i, t, lbl in corpus[["id", "text", "label"]].itertuples(index=False)}
     held_out = pd.concat([frame[["id", "text"]] for frame in frozen.values()], ignore_index=True)
-    held_texts = held_out["text"].tolist()
+    held = ShingleIndex(held_out["text"])
     train_rows = train_test_frames(corpus)[0]
+    train = ShingleIndex(train_rows["text"])
+    train_ids, train_labels = train_rows["id"].tolist(), train_rows["label"].tolist()
+    labels_of: dict[str, set[str]] = defaultdict(set)
+    for row_id, label in zip(corpus["id"], corpus["label"], strict=True):
+        labels_of[row_id].add(label)
     seen: set[str] = set()
-    for position, row in enumerate(new.to_dict("records")):
+    rows = new.to_dict("records")
+    for position, row in enumerate(bar(rows, total=len(rows), desc="checking new examples", unit="row")):
         where = row["row"]
         problems = check_row(row, where, EXAMPLE_COLUMNS)
         if problems:
@@ -121,22 +138,19 @@ def check_new_examples(
             continue
         seen.add(key)
         # The frozen sets must stay unseen: no copy of one of their messages, whole or in part, may enter training.
-        copies = contained_pairs([row["text"]], held_texts)
+        mine = shingles(row["text"])
+        copies = held.contained(mine)
         if copies:
-            _, j, share = max(copies, key=lambda pair: pair[2])
+            j, share = max(copies, key=lambda pair: pair[1])
             message = f"shares {share:.0%} of its text with held-out row {held_out['id'].iat[j]}; not merged"
             checked.problems.append(Problem("held-out", where, message))
             continue
         if key in known and known[key][1] == row["label"]:
             checked.problems.append(Problem("duplicate", where, f"already in the corpus as {known[key][0]}"))
             continue
-        clashing = [
-            train_rows["id"].iat[j - 1]
-            for i, j, _ in near_duplicate_pairs([row["text"], *train_rows["text"]])
-            if i == 0 and train_rows["label"].iat[j - 1] != row["label"]
-        ]
+        clashing = [train_ids[j] for j, _ in train.near(mine) if train_labels[j] != row["label"]]
         if clashing:
-            labels = sorted(set(corpus.set_index("id").loc[clashing, "label"]))
+            labels = sorted({label for row_id in clashing for label in labels_of[row_id]})
             checked.conflicts.append(
                 Problem(
                     "conflict", where, f"labelled {row['label']!r} but corpus row(s) {', '.join(clashing)} say {labels}"
@@ -144,17 +158,40 @@ def check_new_examples(
             )
             if not accept_conflicts:
                 continue
-            checked.replaced_ids.extend(clashing)
+            checked.replaces[where] = clashing
         keep.append(position)
     checked.accepted = new.iloc[keep].reset_index(drop=True)
     return checked
 
 
+def cap_feedback(checked: Checked, cap: int) -> None:
+    """Keep at most ``cap`` of the accepted corrections, the oldest (the store gives them oldest first); the
+    others stay queued in the store (``checked.queued`` counts them). A file's rows are never capped.
+
+    The cap applies to corrections that passed the intake, so corrections that can never be merged (a copy of
+    a held-out message, a conflict nobody decided) cannot fill every retrain's share and starve the queue."""
+    feedback = checked.accepted["source"] == FEEDBACK_SOURCE
+    beyond = feedback & (feedback.cumsum() > cap)
+    if not beyond.any():
+        return
+    left = set(checked.accepted.loc[beyond, "row"])
+    checked.accepted = checked.accepted[~beyond].reset_index(drop=True)
+    checked.replaces = {row: ids for row, ids in checked.replaces.items() if row not in left}
+    checked.conflicts = [p for p in checked.conflicts if p.row_id not in left]
+    checked.queued = len(left)
+
+
 def _intake_report(incoming: pd.DataFrame, checked: Checked, accept_conflicts: bool) -> list[str]:
     verdict = " (new label wins)" if accept_conflicts else " (not merged: decide, then --accept-conflicts)"
+    queued = (
+        [f"{checked.queued} more correction(s) stay queued for the next retrain (at most"
+         " BOUNDARYLINE_RETRAIN_MAX_FEEDBACK a retrain)", ""]
+        if checked.queued else []
+    )  # fmt: skip
     return [
         f"# Retrain: {len(incoming)} new example(s), {len(checked.accepted)} accepted",
         "",
+        *queued,
         *(f"- rejected {p}" for p in checked.problems),
         *(f"- conflict {p}{verdict}" for p in checked.conflicts),
     ]
@@ -292,7 +329,13 @@ def _retrain(
     waiting = [i for i in store.items(pending_only=True) if i.review is None] if store else []
     # New examples must not copy any frozen set: the held-out split, the challenge set, the real-mail tests.
     frozen = training_data(settings, corpus, counterfactuals=False).sets
-    checked = check_new_examples(incoming, corpus, frozen, accept_conflicts=accept_conflicts)
+    stages = Stages("retrain", settings.timings_path)
+    with stages.stage(
+        "intake", f"checking {len(incoming):,} new example(s) against the corpus and {', '.join(frozen)}"
+    ):
+        checked = check_new_examples(incoming, corpus, frozen, accept_conflicts=accept_conflicts)
+    stages.save()
+    cap_feedback(checked, settings.retrain_max_feedback)
     lines = _intake_report(incoming, checked, accept_conflicts)
     if waiting and not settings.feedback_auto_accept:
         lines.append(
@@ -318,13 +361,13 @@ def _retrain(
         ]
         return RetrainOutcome(False, "\n".join(lines), nothing_to_do=True)
 
-    stages = Stages("retrain", settings.timings_path)
     merged = merge_examples(corpus, checked.accepted, checked.replaced_ids)
     with stages.stage("data", f"{len(checked.accepted)} new example(s) accepted; reading the training data"):
         data = training_data(settings, merged)
     sets = data.sets
     in_service = load_scorer(settings)
-    serving_manifest = registry.read_manifest(settings.models_dir, in_service.version)
+    # The pipeline too: the candidate is fitted from its settings (or its weights) and judged beside it.
+    serving_pipeline, serving_manifest = registry.load_pipeline(settings.models_dir, in_service.version)
     serving_data = serving_manifest.get("corpus", {})
     missing = missing_sources(serving_data, data.provenance)
     if missing:
@@ -334,18 +377,18 @@ def _retrain(
         for line in missing_note(missing, in_service.version):
             print(f"retrain: {line}", file=sys.stderr)
         with stages.stage("fit:prior", f"refitting {in_service.version} towards the new rows"):
-            fit = fit_from_service(in_service.pipeline, serving_manifest, data.train, new_rows)
+            fit = fit_from_service(serving_pipeline, serving_manifest, data.train, new_rows)
         data.provenance.update({key: serving_data[key] for key in missing})
         data.provenance["inherited"] = {"from": in_service.version, "sources": sorted(missing)}
     else:
-        grid = grid_of(in_service.pipeline) if quick else PARAM_GRID
+        grid = grid_of(serving_pipeline) if quick else PARAM_GRID
         fits = fits_of(grid, data.train)
         with stages.stage(f"fit:{fits}", f"training the candidate on {len(data.train):,} rows: {fits} fits"):
             fit = fit_pipeline(data.train, seed=settings.seed, grid=grid)
     # One decision rule for both models: the thresholds in force for the model in service.
     with stages.stage("evaluate", f"judging the candidate and {in_service.version} on {', '.join(sets)}"):
         candidate, plots = evaluate_model(fit.pipeline, sets, thresholds=in_service.thresholds)
-        serving = evaluate(in_service.pipeline, sets, in_service.thresholds)[0]
+        serving = evaluate(serving_pipeline, sets, in_service.thresholds)[0]
     stages.save()
     reasons = gate(candidate["model"], serving, settings)
     forced = force and bool(reasons)
@@ -360,13 +403,14 @@ def _retrain(
         "previous": in_service.version,
         "new_examples": len(checked.accepted),
         "replaced_rows": checked.replaced_ids,
+        "feedback_left_queued": checked.queued,
         "forced": forced,
         "gate_reasons": reasons,
         "compared_with_in_service": serving,
     }
     with stages.stage("save", "writing the candidate's version"):
         version = save_version(
-            settings, fit, candidate, plots, data.provenance, {"retrain": retrain_section}, corpus=merged
+            settings, fit, candidate, plots, data.provenance, {"retrain": retrain_section}, corpus=merged, sets=sets
         )
     stages.save()
     feedback_ids = checked.accepted.loc[checked.accepted["source"] == FEEDBACK_SOURCE, "id"].tolist()

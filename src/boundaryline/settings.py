@@ -76,6 +76,18 @@ class Settings(BaseSettings):
     # nobody else on the network sees the run; "0.0.0.0:8787" opens it, "" turns it off.
     dask_dashboard: str = "127.0.0.1:0"
 
+    # The live mail path (`boundaryline watch`, issue 26): the IMAP password (BOUNDARYLINE_IMAP_PASSWORD, or
+    # --password-file; never on the command line, never logged); where each account's place is kept (default:
+    # <root>/data/watch); how long a look waits on a server without IDLE (and at most in one IDLE); the first
+    # and the longest wait before reconnecting; how many earlier messages of the folder and of Sent make the
+    # senders' history.
+    imap_password: SecretStr | None = None
+    watch_state_dir: Path | None = None
+    watch_poll_seconds: float = Field(default=60.0, gt=0)
+    watch_backoff_seconds: float = Field(default=1.0, gt=0)
+    watch_backoff_max_seconds: float = Field(default=300.0, gt=0)
+    watch_history: int = Field(default=500, ge=0)
+
     max_text_chars: int = 20_000
     max_batch_messages: int = 1_000
     explain_top_k: int = 8
@@ -89,11 +101,33 @@ class Settings(BaseSettings):
     # Third-party real direct messages shared beside the checkout; linked into data/external/ by `make train`.
     shared_real_dm: Path | None = None  # default: <root>/../shared/real-dm
 
+    # The service's guards (issue 23). A request body longer than `max_request_bytes` is refused with a 413 while
+    # it is read, before anything parses it. The largest legitimate call is a full batch, max_batch_messages ×
+    # max_text_chars = 1,000 × 20,000 = 20M characters: 20 MB in ASCII, 40 MB where every character takes two
+    # UTF-8 bytes (accented Latin, Greek, Cyrillic); one message's history is at most 500 × 20,000 = 10M
+    # characters (service/schemas.py). 64 MB fits either with room for the JSON around them, and even a full batch
+    # of three-byte characters (CJK); a full batch sent as \uXXXX escapes (six bytes a character) does not: such
+    # a client sends UTF-8 or smaller batches.
+    max_request_bytes: int = Field(default=64_000_000, gt=0)
+    # At most this many corrections (POST /v1/feedback, and a review POST) per API key, or per client address
+    # when the key is missing or wrong, in any moving window of that length, per worker process (the `limits`
+    # notation: "60/minute", "10 per second", "1000/day").
+    feedback_rate_limit: str = "60/minute"
+    # The host names the service answers to (the Host header, port aside); any other gets a 400, so that a web
+    # page which rebinds its own name to this machine cannot reach it. A name the service is reached by on the
+    # network must be added, e.g. BOUNDARYLINE_ALLOWED_HOSTS='["localhost", "127.0.0.1", "boundaryline.lan"]'.
+    allowed_hosts: list[str] = Field(default_factory=lambda: ["localhost", "127.0.0.1", "::1", "[::1]"])
+
     api_key: SecretStr | None = None
     feedback_db: Path | None = None  # default: <root>/data/feedback/feedback.sqlite3
     # A retrain merges the corrections a person accepted (boundaryline feedback accept, the page's Corrections
     # tab); True merges every correction not rejected, for those who review nothing.
     feedback_auto_accept: bool = False
+    # A retrain merges at most this many corrections, the oldest first; the rest stay queued for the next one.
+    # A backlog (48,362 were once queued) then goes in steps the gate judges one at a time, each under 40% of the
+    # training set it joins (~8,000 authored rows), so one bad batch cannot swamp them unnoticed; and a run holds
+    # the registry's lock for minutes, not hours.
+    retrain_max_feedback: int = Field(default=5_000, ge=1)
     models_root: Path | None = None  # default: <root>/models
 
     # Retraining gate: a candidate is promoted only when it is not worse than this.
@@ -200,6 +234,11 @@ class Settings(BaseSettings):
         """Where the service's worker processes keep their Prometheus counts (multiprocess mode), so that
         ``/metrics`` on any worker reports them all; emptied by ``boundaryline serve`` at start."""
         return self.root / "reports" / "metrics"
+
+    def service_metrics_dir(self, port: int) -> Path:
+        """``reports/metrics/<port>/``: the service on ``port``'s own folder, emptied by ``boundaryline serve``
+        when it starts; two services of one checkout never count into, or wipe, each other's files."""
+        return self.metrics_dir / str(port)
 
 
 # What each setting expects, for the one-line error a bad value gets.

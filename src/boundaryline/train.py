@@ -579,6 +579,7 @@ def train_and_save(
             # the whole trade-off curve is in evaluation.json; the manifest keeps what was chosen and why
             {"threshold_selection": {k: v for k, v in selection.items() if k != "curve"} if selection else None},
             corpus=data.corpus,
+            sets=data.sets,
         )
     stages.save()
     return version
@@ -616,9 +617,11 @@ def save_version(
     extra_manifest: Mapping[str, Any] | None = None,
     *,
     corpus: pd.DataFrame,
+    sets: Mapping[str, pd.DataFrame],
 ) -> str:
-    """Write a new, unpromoted model version: joblib file, manifest, card, report, evaluation, plots, and the
-    corpus it was trained on (what a rollback to it restores)."""
+    """Write a new, unpromoted model version: joblib file, scoring table (checked on every message of
+    ``sets``, the frozen sets), manifest, card, report, evaluation, plots, and the corpus it was trained on
+    (what a rollback to it restores)."""
     model = evaluation["model"]
     manifest = {
         "created": registry.now_iso(),
@@ -640,4 +643,7 @@ def save_version(
         registry.CORPUS_SNAPSHOT: corpus_bytes(corpus),
         **plots,
     }
-    return registry.save_model(fit.pipeline, manifest, settings.models_dir, extra_files=files, version=version)
+    check_texts = [text for frame in sets.values() for text in frame["text"].tolist()]
+    return registry.save_model(
+        fit.pipeline, manifest, settings.models_dir, extra_files=files, version=version, check_texts=check_texts
+    )

@@ -361,10 +361,10 @@ def test_a_zip_with_no_known_export_is_refused(tmp_path: Path) -> None:
         detect_format(path)
 
 
-@pytest.mark.parametrize(("name", "tool"), [("mail.msg", "msgconvert"), ("backup.pst", "readpst")])
+@pytest.mark.parametrize(("name", "tool"), [("backup.pst", "readpst"), ("offline.ost", "readpst")])
 def test_outlook_files_are_refused_with_the_tool_to_convert_them(tmp_path: Path, name: str, tool: str) -> None:
     path = tmp_path / name
-    path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" if name.endswith(".msg") else b"!BDN")
+    path.write_bytes(b"!BDN")
     with pytest.raises(ValueError, match=f"not supported: .*{tool}"):
         detect_format(path)
 

@@ -6,6 +6,7 @@ from hypothesis import strategies as st
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from boundaryline import features
+from boundaryline import text as text_module
 from boundaryline.data import load_challenge, load_corpus
 from boundaryline.deobfuscate import STEPS as DEOBFUSCATION_STEPS
 from boundaryline.features import normalise_text, normalise_texts
@@ -35,11 +36,11 @@ def test_normalise_texts_accepts_any_iterable_and_non_strings() -> None:
 
 def _reference_normalise(text: str) -> str:
     """``normalise_text`` written plainly (every step on every text)."""
-    text = text.translate(features._APOSTROPHES)
-    text = features._MASK.sub(features.mask_token, text)
-    text = features._URL.sub(features.URL_TOKEN, text)
-    text = features._EMAIL.sub(features.EMAIL_TOKEN, text)
-    text = features._PHONE.sub(features.PHONE_TOKEN, text)
+    text = text.translate(text_module._APOSTROPHES)
+    text = text_module._MASK.sub(text_module.mask_token, text)
+    text = text_module._URL.sub(text_module.URL_TOKEN, text)
+    text = text_module._EMAIL.sub(text_module.EMAIL_TOKEN, text)
+    text = text_module._PHONE.sub(text_module.PHONE_TOKEN, text)
     text = re.sub(r"\s+", " ", text).strip()
     for step in DEOBFUSCATION_STEPS:  # every step on every text, whatever its cheap test says
         text = re.sub(r"\s+", " ", step.pattern.sub(step.replace, text)).strip()

@@ -1,20 +1,21 @@
-"""The folded scorer against the sklearn pipeline it is derived from: the same probabilities, the same
-explanations, and the pipeline itself (with a warning) for any shape the folded table does not reproduce."""
+"""The scoring table against the sklearn pipeline it is derived from: the same probabilities and the same
+explanations, and a pipeline whose table would differ is refused."""
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.pipeline import FeatureUnion
+from sklearn.pipeline import FeatureUnion, Pipeline
 
-from boundaryline import predict
 from boundaryline.data import load_challenge, load_corpus
 from boundaryline.features import word_vectoriser
-from boundaryline.folded import FoldedModel
 from boundaryline.model import build_pipeline
 from boundaryline.predict import Scorer
+from boundaryline.registry import ModelError
 from boundaryline.settings import Settings
+from boundaryline.table import ScoringTable
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 ODD_TEXTS = [
@@ -33,22 +34,22 @@ def _corpus_and_challenge(settings: Settings) -> list[str]:
 
 
 def test_the_shipped_model_is_folded_and_gives_the_pipelines_probabilities(
-    shipped_scorer: Scorer, project_settings: Settings
+    shipped_scorer: Scorer, shipped_pipeline: Pipeline, project_settings: Settings
 ) -> None:
     """The whole corpus and the challenge set (about a second each way)."""
     texts = _corpus_and_challenge(project_settings)
     assert shipped_scorer.folded is not None
     found = shipped_scorer.predict_proba(texts)
-    expected = shipped_scorer.pipeline.predict_proba(texts)
+    expected = shipped_pipeline.predict_proba(texts)
     assert np.abs(found - expected).max() <= 1e-9
 
 
-def test_char_ngrams_are_folded_too(tiny_scorer: Scorer, project_settings: Settings) -> None:
+def test_char_ngrams_are_folded_too(tiny_scorer: Scorer, tiny_pipeline: Pipeline, project_settings: Settings) -> None:
     """The tiny model has word and character n-grams (function words only in context, both kinds)."""
     texts = load_corpus(project_settings)["text"].sample(400, random_state=3).tolist() + ODD_TEXTS
     assert tiny_scorer.folded is not None and len(tiny_scorer.folded.blocks) == 2
     found = tiny_scorer.predict_proba(texts)
-    assert np.abs(found - tiny_scorer.pipeline.predict_proba(texts)).max() <= 1e-9
+    assert np.abs(found - tiny_pipeline.predict_proba(texts)).max() <= 1e-9
 
 
 @pytest.mark.parametrize("which", ["tiny_scorer", "shipped_scorer"])
@@ -59,36 +60,30 @@ def test_one_message_at_a_time_scores_as_a_batch(request: pytest.FixtureRequest,
         assert np.abs(scorer.predict_proba([text])[0] - row).max() <= 1e-12
 
 
-def _fitted(features: FeatureUnion) -> predict.Pipeline:
+def _fitted(features: FeatureUnion) -> Pipeline:
     corpus = pd.read_csv(FIXTURES / "tiny_corpus.csv", dtype=str, keep_default_na=False)
     pipeline = build_pipeline(tfidf=features)
     return pipeline.fit(corpus["text"], corpus["label"])
 
 
-def test_a_shape_it_does_not_fold_is_scored_by_the_pipeline_with_a_warning() -> None:
+def test_a_shape_the_table_does_not_reproduce_is_refused() -> None:
     vectoriser = word_vectoriser().set_params(dtype=np.float32)  # float32 arithmetic: not reproduced exactly
     pipeline = _fitted(FeatureUnion([("word", vectoriser)]))
-    with pytest.warns(RuntimeWarning, match="dtype"):
-        scorer = Scorer(pipeline, {"version": "test"})
-    assert scorer.folded is None
-    assert np.array_equal(scorer.predict_proba(ODD_TEXTS), pipeline.predict_proba(ODD_TEXTS))
-    explanation = scorer.explain(ODD_TEXTS[5], "pestering")
-    total = explanation.intercept + sum(c.weight for c in explanation.contributions)
-    assert total == pytest.approx(pipeline.decision_function([ODD_TEXTS[5]])[0][1], abs=1e-6)
+    with pytest.raises(ModelError, match=r"cannot be scored from a table: .*a setting the table does not reproduce"):
+        Scorer.of_pipeline(pipeline, {"version": "test"})
 
 
-def test_a_folded_table_that_disagrees_with_the_pipeline_is_not_used(monkeypatch: pytest.MonkeyPatch) -> None:
-    real_fold = predict.fold
+def test_a_table_that_disagrees_with_the_pipeline_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    real = ScoringTable.of_pipeline
 
-    def off_by_a_little(*args: object) -> FoldedModel:
-        folded = real_fold(*args)  # type: ignore[arg-type]
-        return FoldedModel(folded.blocks, folded.idf, folded.table * (1 + 1e-6), folded.intercept)
+    def off_by_a_little(pipeline: Pipeline) -> ScoringTable:
+        table = real(pipeline)
+        return replace(table, weights=table.weights * (1 + 1e-6))
 
-    monkeypatch.setattr(predict, "fold", off_by_a_little)
+    monkeypatch.setattr(ScoringTable, "of_pipeline", staticmethod(off_by_a_little))
     pipeline = _fitted(FeatureUnion([("word", word_vectoriser())]))
-    with pytest.warns(RuntimeWarning, match="differ from the pipeline's"):
-        scorer = Scorer(pipeline, {"version": "test"})
-    assert scorer.folded is None
+    with pytest.raises(ModelError, match="differ from the pipeline's"):
+        Scorer.of_pipeline(pipeline, {"version": "test"})
 
 
 def test_transformer_weights_and_l1_norm_are_folded() -> None:
@@ -100,7 +95,7 @@ def test_transformer_weights_and_l1_norm_are_folded() -> None:
         transformer_weights={"word": 0.5, "bin": 2.0},
     )
     pipeline = _fitted(features)
-    scorer = Scorer(pipeline, {"version": "test"})
+    scorer = Scorer.of_pipeline(pipeline, {"version": "test"})
     assert scorer.folded is not None
     assert np.abs(scorer.predict_proba(ODD_TEXTS) - pipeline.predict_proba(ODD_TEXTS)).max() <= 1e-9
 

@@ -14,7 +14,7 @@ from boundaryline.settings import Settings
 
 READERS = [
     "read_csv", "read_xlsx", "read_jsonl", "read_json_array", "read_mbox", "read_mbox_folder", "read_maildir",
-    "read_eml", "read_tnef", "read_linkedin_messages", "read_slack", "read_whatsapp", "read_telegram",
+    "read_eml", "read_msg", "read_tnef", "read_linkedin_messages", "read_slack", "read_whatsapp", "read_telegram",
     "read_messenger",
 ]  # fmt: skip
 SECRET = "the words of a private message"

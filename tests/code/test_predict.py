@@ -43,9 +43,10 @@ def test_contributions_add_up_to_the_decision_function(
     request: pytest.FixtureRequest, which: str, text: str, label: str
 ) -> None:
     scorer: Scorer = request.getfixturevalue(which)
+    pipeline = request.getfixturevalue(which.replace("scorer", "pipeline"))
     explanation = scorer.explain(text, label)
     k = scorer.labels.index(label)
-    decision = scorer.pipeline.decision_function([text])[0][k]
+    decision = pipeline.decision_function([text])[0][k]
     total = explanation.intercept + sum(c.weight for c in explanation.contributions)
     assert explanation.decision == pytest.approx(decision, abs=1e-9)
     assert total == pytest.approx(decision, abs=1e-9)
@@ -64,9 +65,9 @@ def test_explain_rejects_an_unknown_label(tiny_scorer: Scorer) -> None:
         tiny_scorer.explain("hello", "spam")
 
 
-def test_score_matches_the_bare_pipeline(tiny_scorer: Scorer) -> None:
+def test_score_matches_the_bare_pipeline(tiny_scorer: Scorer, tiny_pipeline: Pipeline) -> None:
     scores = tiny_scorer.score(TEXTS, explain=True, top_k=3)
-    proba = tiny_scorer.pipeline.predict_proba(TEXTS)
+    proba = tiny_pipeline.predict_proba(TEXTS)
     for score, row in zip(scores, proba, strict=True):
         assert [score.scores[label] for label in tiny_scorer.labels] == pytest.approx(list(row))
         # arg-max, a tie with professional (the empty text scores a third each) going to professional
@@ -80,20 +81,20 @@ def test_score_matches_the_bare_pipeline(tiny_scorer: Scorer) -> None:
 def test_thresholds_change_labels_identically_in_score_and_explain(tiny_scorer: Scorer) -> None:
     k = tiny_scorer.labels.index("inappropriate_proposition")
     lowest = float(tiny_scorer.predict_proba(TEXTS)[:, k].min())
-    eager = Scorer(tiny_scorer.pipeline, tiny_scorer.manifest, thresholds={"inappropriate_proposition": lowest})
+    eager = Scorer(tiny_scorer.table, tiny_scorer.manifest, thresholds={"inappropriate_proposition": lowest})
     plain = tiny_scorer.score(TEXTS)
     for text, before, after in zip(TEXTS, plain, eager.score(TEXTS), strict=True):
         if before.label == "professional":  # proposition now qualifies and pestering does not
             assert after.label == "inappropriate_proposition"
         assert eager.explain(text).label == after.label
-    shy = Scorer(tiny_scorer.pipeline, tiny_scorer.manifest, thresholds={"inappropriate_proposition": 1.0})
+    shy = Scorer(tiny_scorer.table, tiny_scorer.manifest, thresholds={"inappropriate_proposition": 1.0})
     assert all(s.label != "inappropriate_proposition" for s in shy.score(TEXTS))
 
 
 def test_thresholds_for_one_call_match_a_scorer_built_with_them(tiny_scorer: Scorer) -> None:
     k = tiny_scorer.labels.index("inappropriate_proposition")
     thresholds = {"inappropriate_proposition": float(tiny_scorer.predict_proba(TEXTS)[:, k].min())}
-    built = Scorer(tiny_scorer.pipeline, tiny_scorer.manifest, thresholds=thresholds)
+    built = Scorer(tiny_scorer.table, tiny_scorer.manifest, thresholds=thresholds)
     assert [s.label for s in tiny_scorer.score(TEXTS, thresholds=thresholds)] == [s.label for s in built.score(TEXTS)]
     assert tiny_scorer.score(TEXTS, thresholds={}) == tiny_scorer.score(TEXTS)  # {} is the arg-max
     assert tiny_scorer.thresholds == {}  # the scorer's own thresholds are untouched
@@ -107,11 +108,11 @@ def test_training_is_deterministic(tiny_trained) -> None:  # type: ignore[no-unt
     assert np.array_equal(first.predict_proba(TEXTS), second.predict_proba(TEXTS))
 
 
-def test_the_scorer_finds_the_steps_by_name(tiny_scorer: Scorer) -> None:
-    steps = dict(tiny_scorer.pipeline.steps)
+def test_the_scorer_finds_the_steps_by_name(tiny_scorer: Scorer, tiny_pipeline: Pipeline) -> None:
+    steps = dict(tiny_pipeline.steps)
     renamed = Pipeline([("clean", steps["normalise"]), ("tfidf", steps["tfidf"]), ("clf", steps["clf"])])
     with pytest.raises(ModelError, match=r"steps \['normalise', 'tfidf', 'clf'\], found \['clean', 'tfidf', 'clf'\]"):
-        Scorer(renamed, tiny_scorer.manifest)
+        Scorer.of_pipeline(renamed, tiny_scorer.manifest)
 
 
 def test_explanations_follow_the_feature_union_whatever_its_order(tiny_trained) -> None:  # type: ignore[no-untyped-def]
@@ -122,7 +123,7 @@ def test_explanations_follow_the_feature_union_whatever_its_order(tiny_trained) 
         [("word", word_vectoriser()), ("char", "drop")],
     ):
         pipeline = build_pipeline(tfidf=FeatureUnion(members)).fit(corpus["text"], corpus["label"])
-        scorer = Scorer(pipeline, {"version": "t"})
+        scorer = Scorer.of_pipeline(pipeline, {"version": "t"})
         for text in TEXTS:
             explanation = scorer.explain(text, "pestering")
             decision = pipeline.decision_function([text])[0][scorer.labels.index("pestering")]

@@ -70,7 +70,7 @@ def test_save_model_leaves_nothing_behind_on_failure(tmp_path: Path, monkeypatch
     def explode(*args: object, **kwargs: object) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr(registry.joblib, "dump", explode)
+    monkeypatch.setattr("joblib.dump", explode)
     with pytest.raises(OSError, match="disk full"):
         _save(tmp_path)
     assert list(tmp_path.iterdir()) == []

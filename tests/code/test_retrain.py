@@ -3,6 +3,7 @@
 import json
 import os
 import re
+import sqlite3
 import stat
 import subprocess
 import sys
@@ -221,7 +222,7 @@ def test_an_interrupted_retrain_leaves_everything_as_it_was(
     if where == "fit_pipeline":
         monkeypatch.setattr(retrain_module, "fit_pipeline", crash)
     else:
-        monkeypatch.setattr(retrain_module.registry.joblib, "dump", crash)
+        monkeypatch.setattr("joblib.dump", crash)
     with pytest.raises(KeyboardInterrupt):
         retrain(tiny_project, new=GOOD, from_feedback=True, quick=True, force=True)
     assert snapshot(tiny_project) == before
@@ -573,3 +574,64 @@ def test_a_superseded_correction_stays_merged_and_a_rejected_one_is_never_marked
     )
     assert (back, marked) == ([], [])
     assert {i.id: i.merged_into for i in store.items()} == {"a": "v002", "r": None}
+
+
+def test_a_retrain_takes_at_most_retrain_max_feedback_corrections(tiny_project: Settings) -> None:
+    """Issue 23: a backlog of accepted corrections goes in steps of ``retrain_max_feedback``, oldest first; the
+    rest stay queued, and the report says how many."""
+    store = FeedbackStore(tiny_project.feedback_path)
+    good = pd.read_csv(GOOD)
+    ids = [f"fb{i}" for i in range(5)]
+    for item_id, (_, row) in zip(ids, good.head(5).iterrows(), strict=True):
+        store.add(row["text"], row["label"], id=item_id)
+    store.decide(ids, "accepted")
+    capped = tiny_project.model_copy(update={"retrain_max_feedback": 2})
+    for step, (merged, queued) in enumerate([(ids[:2], 3), (ids[:4], 1), (ids, 0)]):
+        outcome = retrain(capped, from_feedback=True, quick=True, force=True)
+        assert outcome.promoted, outcome.report
+        assert [i.id for i in store.items() if i.merged] == merged
+        line = f"{queued} more correction(s) stay queued for the next retrain"
+        assert (line in outcome.report) == bool(queued), outcome.report
+        manifest = registry.read_manifest(capped.models_dir, str(outcome.candidate))
+        assert manifest["retrain"]["new_examples"] == len(merged) - 2 * step
+        assert manifest["retrain"]["feedback_left_queued"] == queued
+
+
+def modes(path: Path) -> dict[str, int]:
+    return {suffix: stat.S_IMODE(Path(f"{path}{suffix}").stat().st_mode) for suffix in ("", "-wal", "-shm")}
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o002, 0o000], ids=["umask-022", "umask-002", "umask-000"])
+def test_the_feedback_store_is_private_whatever_the_umask(tmp_path: Path, umask: int) -> None:
+    """Issue 23: the store holds message text, so it and its -wal and -shm files are 0600."""
+    path = tmp_path / "feedback" / "feedback.sqlite3"
+    old = os.umask(umask)
+    try:
+        store = FeedbackStore(path)
+        reader = sqlite3.connect(path)  # keeps -wal and -shm there: SQLite removes them as the last connection closes
+        try:
+            reader.execute("SELECT COUNT(*) FROM feedback").fetchone()
+            store.add("Could we move the review to Friday?", "professional", id="a")
+            found = modes(path)
+        finally:
+            reader.close()
+    finally:
+        os.umask(old)
+    assert found == {"": 0o600, "-wal": 0o600, "-shm": 0o600}
+
+
+def test_an_older_feedback_store_is_made_private_when_opened(tmp_path: Path) -> None:
+    path = tmp_path / "feedback.sqlite3"
+    old = os.umask(0o022)
+    db = sqlite3.connect(path, isolation_level=None)
+    try:
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("CREATE TABLE other (x TEXT)")
+        db.execute("INSERT INTO other VALUES ('x')")
+        assert modes(path) == {"": 0o644, "-wal": 0o644, "-shm": 0o644}
+        store = FeedbackStore(path)
+        assert modes(path) == {"": 0o600, "-wal": 0o600, "-shm": 0o600}
+        assert store.count() == 0
+    finally:
+        db.close()
+        os.umask(old)

@@ -15,6 +15,7 @@ from collections.abc import Callable
 
 import numpy as np
 import pytest
+from sklearn.pipeline import Pipeline
 
 from boundaryline.data import load_corpus, train_test_frames
 from boundaryline.deobfuscate import confusables
@@ -191,9 +192,9 @@ def test_disguised_words_do_not_evade(
     assert report(f"evasion {kind}", len(lost), len(texts)) <= limit, lost[:10]
 
 
-def test_no_neutral_word_carries_weight(shipped_scorer: Scorer) -> None:
-    word = dict(shipped_scorer.pipeline.named_steps["tfidf"].transformer_list)["word"]
-    coef = shipped_scorer.pipeline.named_steps["clf"].coef_
+def test_no_neutral_word_carries_weight(shipped_pipeline: Pipeline) -> None:
+    word = dict(shipped_pipeline.named_steps["tfidf"].transformer_list)["word"]
+    coef = shipped_pipeline.named_steps["clf"].coef_
     vocabulary = word.vocabulary_
     assert len(cases.NEUTRAL_TOKENS) >= 100
     weights = {t: float(np.abs(coef[:, vocabulary[t]]).max()) for t in cases.NEUTRAL_TOKENS if t in vocabulary}

@@ -3,6 +3,7 @@ away a voice, not a behaviour), and bland business mail is never flagged."""
 
 import numpy as np
 import pytest
+from sklearn.pipeline import Pipeline
 
 from boundaryline.data import load_threads
 from boundaryline.evaluate import evaluate_threads
@@ -47,17 +48,17 @@ BLAND = [
 ]
 
 
-def top_terms(scorer: Scorer, label: str, k: int = 30) -> list[str]:
+def top_terms(pipeline: Pipeline, label: str, k: int = 30) -> list[str]:
     """The ``k`` features with the largest coefficients for ``label``, as the text they match."""
-    clf = scorer.pipeline.named_steps["clf"]
-    names = scorer.pipeline.named_steps["tfidf"].get_feature_names_out()
+    clf = pipeline.named_steps["clf"]
+    names = pipeline.named_steps["tfidf"].get_feature_names_out()
     weights = clf.coef_[list(clf.classes_).index(label)]
     return [str(names[j]).split("__", 1)[1].strip() for j in np.argsort(-weights)[:k]]
 
 
 @pytest.mark.parametrize("label", ["pestering", "inappropriate_proposition"])
-def test_no_function_word_among_the_top_terms(shipped_scorer: Scorer, label: str) -> None:
-    terms = top_terms(shipped_scorer, label)
+def test_no_function_word_among_the_top_terms(shipped_pipeline: Pipeline, label: str) -> None:
+    terms = top_terms(shipped_pipeline, label)
     function_only = [t for t in terms if FUNCTION_WORDS.issuperset(t.split())]
     assert not function_only, f"function words among the 30 strongest {label} terms: {function_only}"
 
@@ -94,11 +95,11 @@ def test_a_message_with_no_known_word_is_not_flagged(shipped_scorer: Scorer) -> 
 
 
 def test_the_history_helps_on_the_thread_set_and_never_changes_a_message_alone(
-    shipped_scorer: Scorer, project_settings: Settings
+    shipped_scorer: Scorer, shipped_pipeline: Pipeline, project_settings: Settings
 ) -> None:
     threads = load_threads(project_settings)
     assert len(threads) >= 150
-    result = evaluate_threads(shipped_scorer.pipeline, threads, shipped_scorer.thresholds, project_settings)
+    result = evaluate_threads(shipped_pipeline, threads, shipped_scorer.thresholds, project_settings)
     text = result["text_only"]["accuracy_by_kind"]
     for shape, found in result["by_shape"].items():  # each written as one export: the owner decided from it
         assert found["owner_right"], f"{shape}: took {found['owner']} for the owner"

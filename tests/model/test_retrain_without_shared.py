@@ -54,8 +54,8 @@ def test_a_clone_without_shared_promotes_good_rows_and_keeps_the_real_figures(
     sets = {k: v for k, v in training_data(project_settings, counterfactuals=False).sets.items() if k in REAL_SETS}
     if not sets:
         pytest.skip("../shared is not beside this checkout: the real sets cannot be judged")
-    old = evaluate(serving.pipeline, sets, serving.thresholds)[0]
-    new = evaluate(candidate.pipeline, sets, serving.thresholds)[0]
+    old = evaluate(registry.load_pipeline(project_settings.models_dir, serving.version)[0], sets, serving.thresholds)[0]
+    new = evaluate(registry.load_pipeline(clone.models_dir, candidate.version)[0], sets, serving.thresholds)[0]
     print(
         "\n" + side_by_side({f"{serving.version} (in service)": old, f"{candidate.version} (clone, no ../shared)": new})
     )

@@ -1,3 +1,4 @@
+import json
 from collections.abc import Iterator
 
 import pytest
@@ -8,12 +9,26 @@ from boundaryline.settings import Settings
 from service.app import create_app
 
 API_KEY = "test-key-0123456789abcdef"
+# The host Starlette's TestClient sends ("http://testserver"), beside the default localhost names.
+TEST_HOSTS = [*Settings.model_fields["allowed_hosts"].get_default(call_default_factory=True), "testserver"]
+
+
+@pytest.fixture(autouse=True)
+def test_client_host(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every ``Settings`` a test here makes (or a process it starts) lets the TestClient's host in; the
+    default stays the localhost names only."""
+    monkeypatch.setenv("BOUNDARYLINE_ALLOWED_HOSTS", json.dumps(TEST_HOSTS))
 
 
 @pytest.fixture
 def service_settings(tiny_project: Settings) -> Settings:
     return tiny_project.model_copy(
-        update={"api_key": SecretStr(API_KEY), "max_text_chars": 500, "max_batch_messages": 5}
+        update={
+            "api_key": SecretStr(API_KEY),
+            "max_text_chars": 500,
+            "max_batch_messages": 5,
+            "feedback_rate_limit": "1000/minute",  # test_concurrent_feedback_keeps_every_row posts 90 at once
+        }
     )
 
 

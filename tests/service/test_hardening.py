@@ -14,6 +14,7 @@ from pydantic import SecretStr, ValidationError
 
 from boundaryline import registry
 from boundaryline.settings import PROJECT_ROOT, Settings
+from boundaryline.table import TABLE_FILE
 from service.app import create_app
 from tests.service.conftest import API_KEY
 
@@ -66,7 +67,8 @@ def test_an_internal_error_is_a_500_logged_without_the_text(
 
 
 def _corrupt(settings: Settings, version: str) -> bytes:
-    path = settings.models_dir / version / registry.MODEL_FILE
+    """The version's scoring table (what the service loads) changed in its last bytes; its good bytes."""
+    path = settings.models_dir / version / TABLE_FILE
     good = path.read_bytes()
     path.write_bytes(good[:-10] + b"0123456789")
     return good
@@ -79,7 +81,7 @@ def test_a_bad_model_at_start_is_not_ready_and_recovers(service_settings: Settin
         assert "sha256" in client.get("/readyz").json()["problem"]
         assert client.post("/v1/score", json={"text": "hi"}).status_code == 503
         assert client.post("/v1/model/reload", headers=AUTH).status_code == 503
-        (service_settings.models_dir / "v001" / registry.MODEL_FILE).write_bytes(good)
+        (service_settings.models_dir / "v001" / TABLE_FILE).write_bytes(good)
         assert client.post("/v1/model/reload", headers=AUTH).json() == {"previous": None, "current": "v001"}
         assert client.get("/readyz").json() == {"status": "ready", "model_version": "v001"}
 

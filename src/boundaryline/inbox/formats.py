@@ -30,6 +30,7 @@ from boundaryline.inbox.mail import (
     read_tnef,
 )
 from boundaryline.inbox.messenger import read_messenger
+from boundaryline.inbox.outlook import read_msg
 from boundaryline.inbox.records import BadRecord, Message, SystemNotice
 from boundaryline.inbox.slack import is_slack_export, read_slack, slack_root
 from boundaryline.inbox.spreadsheet import read_xlsx
@@ -151,8 +152,15 @@ REGISTRY: tuple[Format, ...] = (
         lambda p, a: read_eml(p),
         "email",
         folder=lambda p: bool(message_files(p, "eml")),
-        file=lambda h: h.suffix == ".eml" or (not h.suffix and looks_like_mail(h.bytes)),
+        file=lambda h: h.suffix == ".eml" or (h.suffix in ("", ".txt") and looks_like_mail(h.bytes)),
         split="files",
+    ),
+    Format(
+        "msg",
+        lambda p, a: read_msg(p),
+        "email",
+        folder=lambda p: next(p.rglob("*.msg"), None) is not None,
+        file=lambda h: h.suffix == ".msg",
     ),
     Format(
         "xlsx",
@@ -188,7 +196,7 @@ REGISTRY: tuple[Format, ...] = (
 )
 FORMAT = {f.name: f for f in REGISTRY}
 FORMATS = tuple(sorted(FORMAT, key=[
-    "csv", "tsv", "xlsx", "jsonl", "json", "mbox", "thunderbird", "maildir", "eml", "emlx", "tnef",
+    "csv", "tsv", "xlsx", "jsonl", "json", "mbox", "thunderbird", "maildir", "eml", "emlx", "msg", "tnef",
     "linkedin", "slack", "whatsapp", "telegram", "messenger",
 ].index))  # fmt: skip
 CHANNEL_OF_FORMAT = {f.name: f.channel for f in REGISTRY if f.channel}
@@ -196,8 +204,6 @@ FOLDER_FORMATS = tuple(f.name for f in REGISTRY if f.split == "files")
 
 # Files no format reads, each with what to do instead.
 REFUSED = {
-    ".msg": "an Outlook .msg file is not supported: convert it to .eml with msgconvert (Debian/Ubuntu package"
-    " libemail-outlook-message-perl), or save it from Outlook as .eml, and score that",
     ".pst": "an Outlook .pst data file is not supported: convert it to mbox with readpst (Debian/Ubuntu package"
     " pst-utils: `readpst -o OUT_FOLDER FILE.pst`) and score the mbox files",
     ".ost": "an Outlook .ost offline file is not supported: export the mailbox from Outlook as .pst, convert that"

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import ijson
 
+from boundaryline.files import nested_deeper
 from boundaryline.inbox.messenger import is_messenger_export
 from boundaryline.inbox.telegram import is_telegram_export
 
@@ -21,17 +22,23 @@ _KEYS_SHOWN = 6
 
 def top_level_keys(path: Path) -> list[str]:
     """The keys of the object ``path`` starts with, streamed (a big export is not loaded to learn them); the
-    keys read before the JSON broke off, if it does."""
+    keys read before the JSON broke off, if it does. Only ``basic_parse`` events are read: nothing is built,
+    and however deep the values nest, only their depth is counted."""
     keys: list[str] = []
+    depth = 0
     with path.open("rb") as handle:
         if handle.read(3) != _BOM:
             handle.seek(0)
         try:
-            for prefix, event, value in ijson.parse(handle, multiple_values=True):
-                if prefix == "" and event == "map_key":
+            for event, value in ijson.basic_parse(handle, multiple_values=True):
+                if event in ("start_map", "start_array"):
+                    depth += 1
+                elif event in ("end_map", "end_array"):
+                    depth -= 1
+                    if depth == 0:
+                        break
+                elif depth == 1 and event == "map_key":
                     keys.append(str(value))
-                elif prefix == "" and event == "end_map":
-                    break
         except (ijson.JSONError, UnicodeDecodeError):
             pass  # broken JSON: the keys seen so far still tell what it was meant to be
     return keys
@@ -43,9 +50,11 @@ def _first_line_is_an_object(path: Path) -> bool:
             line = raw.removeprefix(_BOM).strip()
             if not line:
                 continue
+            if nested_deeper(line):  # a JSON Lines record too deep to read: the reader skips that one line
+                return line.startswith(b"{")
             try:
                 return isinstance(json.loads(line), dict)
-            except (ValueError, UnicodeDecodeError):
+            except (ValueError, UnicodeDecodeError, RecursionError):
                 return False
     return False
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+from boundaryline.inbox.confine import OUTSIDE, inside
 from boundaryline.inbox.records import BadRecord, Message
 from boundaryline.inbox.tabular import read_csv
 
@@ -18,7 +19,10 @@ def is_linkedin_header(header: str) -> bool:
 
 def read_linkedin_messages(path: Path) -> Iterator[Message | BadRecord]:
     """Rows of ``messages.csv``: CONTENT is the text (HTML converted), FROM/TO the people, CONVERSATION ID
-    the thread. A folder holding the export's ``messages.csv`` works too."""
+    the thread. A folder holding the export's ``messages.csv`` works too (not one linked from outside it)."""
     if path.is_dir():
-        path = path / "messages.csv"
+        folder, path = path, path / "messages.csv"
+        if not inside(path, folder):
+            yield BadRecord(str(folder), path.name, OUTSIDE)
+            return
     yield from read_csv(path, text_column="CONTENT")

@@ -5,20 +5,26 @@ conversation per folder, its messages in ``message_1.json``, ``message_2.json``�
      "title": …, "thread_path": "inbox/analima_123"}
 
 Facebook writes text as UTF-8 bytes escaped one by one as code points (``"Zo\\u00c3\\u00ab"`` for "Zoë"); that
-mojibake is undone where the string is exactly such bytes. Each file is held whole: Facebook caps a file's
-messages (10 000), and its title and thread come after them. Calls, joins and leaves, unsent messages and
-photos without text are ``SystemNotice``s.
+mojibake is undone where the string is exactly such bytes. Each file's messages are held (Facebook caps a
+file's messages at 10 000): its title and thread come after them. The file is streamed to build them, so a
+message nested deeper than ``json_stream.MAX_JSON_DEPTH`` is one bad record, never built. Calls, joins and
+leaves, unsent messages and photos without text are ``SystemNotice``s.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import ijson
+
+from boundaryline.files import TOO_DEEP
+from boundaryline.inbox.json_stream import Opened, TooDeep, skip_bom, walk
 from boundaryline.inbox.records import BadRecord, Message, SystemNotice
+from boundaryline.inbox.tabular import broken_json
 
 _MEDIA_KEYS = ("photos", "videos", "audio_files", "gifs", "sticker", "files", "share")
 _NOTICE_TYPES = frozenset({"Call", "Subscribe", "Unsubscribe"})
@@ -49,14 +55,47 @@ def _date(milliseconds: Any) -> datetime | None:
         return None
 
 
-def _load(path: Path) -> dict[str, Any]:
+_FIELDS = frozenset({"participants", "title", "thread_path"})
+
+
+@dataclass
+class _Conversation:
+    """What a conversation file holds: its top-level fields, its messages (``TooDeep`` where one nested too
+    deep), and, when the JSON broke off or nested too deep outside a message, where and why."""
+
+    fields: dict[str, Any] = field(default_factory=dict)
+    messages: list[Any] = field(default_factory=list)
+    problems: list[tuple[str, str]] = field(default_factory=list)  # (location, reason)
+
+
+def _load(path: Path) -> _Conversation:
+    """The conversation in ``path``, streamed. A file that is no JSON at all, or has no ``messages`` list, is
+    refused whole (ValueError); JSON that breaks off after some messages keeps them, the break a problem."""
+    conversation, listed = _Conversation(), False
     try:
-        data = json.loads(path.read_text(encoding="utf-8-sig"))
-    except (OSError, ValueError) as error:
-        raise ValueError(f"{path}: not readable JSON ({' '.join(str(error).split())})") from error
-    if not isinstance(data, dict) or not isinstance(data.get("messages"), list):
+        with path.open("rb") as handle:
+            skip_bom(handle)
+            try:
+                for prefix, value in walk(handle, _FIELDS | {"messages.item"}, ("messages",)):
+                    if prefix == "messages.item":
+                        conversation.messages.append(value)
+                    elif isinstance(value, Opened):
+                        listed = listed or value.kind == "array"
+                    elif isinstance(value, TooDeep):
+                        place = prefix if prefix in _FIELDS else f"after message {len(conversation.messages)}"
+                        conversation.problems.append((place, TOO_DEEP))
+                    else:
+                        conversation.fields[prefix] = value
+            except (ijson.JSONError, UnicodeDecodeError) as error:
+                if not conversation.messages:
+                    raise ValueError(f"{path}: not readable JSON ({type(error).__name__})") from error
+                where = f"message {len(conversation.messages) + 1}"
+                conversation.problems.append((where, broken_json(error, handle)))
+    except OSError as error:
+        raise ValueError(f"{path}: not readable ({error.strerror or type(error).__name__})") from error
+    if not listed and not conversation.messages:
         raise ValueError(f"{path}: not a Messenger conversation (no 'messages' list)")
-    return data
+    return conversation
 
 
 def _record(
@@ -93,11 +132,18 @@ def _record(
 def read_messenger(path: Path) -> Iterator[Message | BadRecord | SystemNotice]:
     """Every message of one Messenger/Instagram conversation file, in file order (Facebook writes the newest
     first)."""
-    data = _load(path)
+    conversation = _load(path)
+    fields = conversation.fields
     participants = [
-        name for p in data.get("participants") or [] if isinstance(p, dict) if (name := _name(p.get("name")))
+        name for p in fields.get("participants") or [] if isinstance(p, dict) if (name := _name(p.get("name")))
     ]
-    thread = str(data.get("thread_path") or _name(data.get("title")) or path.parent.name)
+    thread = str(fields.get("thread_path") or _name(fields.get("title")) or path.parent.name)
     source = str(path)
-    for number, item in enumerate(data["messages"], start=1):
-        yield _record(item, participants, thread, source, f"message {number}")
+    for number, item in enumerate(conversation.messages, start=1):
+        location = f"message {number}"
+        if isinstance(item, TooDeep):
+            yield BadRecord(source, location, TOO_DEEP)
+        else:
+            yield _record(item, participants, thread, source, location)
+    for location, reason in conversation.problems:
+        yield BadRecord(source, location, reason)

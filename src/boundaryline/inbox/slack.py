@@ -9,7 +9,6 @@ yielded as ``SystemNotice``: counted, never scored, and not errors.
 from __future__ import annotations
 
 import html
-import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,6 +18,9 @@ from typing import Any
 
 import ijson
 
+from boundaryline.files import TOO_DEEP
+from boundaryline.inbox.confine import OUTSIDE, inside
+from boundaryline.inbox.json_stream import TooDeep, skip_bom, walk
 from boundaryline.inbox.records import BadRecord, Message, SystemNotice
 from boundaryline.inbox.tabular import broken_json
 
@@ -51,13 +53,22 @@ class Conversation:
 
 
 def _load_list(path: Path) -> list[dict[str, Any]]:
+    """The objects of one of the export's lists (``users.json``, ``channels.json``…), streamed; an entry that
+    is no object, or nests deeper than ``json_stream.MAX_JSON_DEPTH``, is left out. A list file that leads out
+    of the export (a link) is not read: it lists nothing (``read_slack`` reports it)."""
+    if not inside(path, path.parent):
+        return []
     try:
-        items = json.loads(path.read_text(encoding="utf-8-sig"))
-    except (OSError, ValueError) as error:
-        raise ValueError(f"{path}: not readable JSON ({error})") from error
-    if not isinstance(items, list):
-        raise ValueError(f"{path}: expected a JSON array")
-    return [item for item in items if isinstance(item, dict)]
+        with path.open("rb") as handle:
+            start = skip_bom(handle)
+            if not handle.read(4096).lstrip().startswith(b"["):
+                raise ValueError(f"{path}: expected a JSON array")
+            handle.seek(start)
+            return [item for _, item in walk(handle, ("item",)) if isinstance(item, dict)]
+    except OSError as error:
+        raise ValueError(f"{path}: not readable ({error.strerror or type(error).__name__})") from error
+    except (ijson.JSONError, UnicodeDecodeError) as error:
+        raise ValueError(f"{path}: not readable JSON ({type(error).__name__})") from error
 
 
 def user_names(root: Path) -> dict[str, str]:
@@ -85,7 +96,8 @@ def conversations(root: Path) -> list[Conversation]:
             found.append(Conversation(conversation_id, folder, kind, item.get("name"), members))
     known = {c.folder for c in found}
     for extra in sorted(p for p in root.iterdir() if p.is_dir() and p.name not in known):
-        if any(_DAY_FILE.match(f.name) for f in extra.iterdir()):
+        # a folder linked from elsewhere is not looked into; listed, it is reported as outside the export
+        if not inside(extra, root) or any(_DAY_FILE.match(f.name) for f in extra.iterdir()):
             found.append(Conversation(extra.name, extra.name, "folder", extra.name, ()))
     return found
 
@@ -160,41 +172,58 @@ def _message(
 
 def read_slack(path: Path) -> Iterator[Message | BadRecord | SystemNotice]:
     """Every message of a Slack export folder, conversation by conversation, day by day; ``path`` may also be
-    one conversation's folder or one day's file inside an export (names still come from its ``users.json``)."""
+    one conversation's folder or one day's file inside an export (names still come from its ``users.json``).
+
+    Nothing outside the export folder is read (``confine``): a list file or day file linking out of it, or a
+    conversation whose name leads out (``../elsewhere``), is one ``BadRecord`` each, never opened."""
     root = slack_root(path)
     if root is None:
         raise ValueError(f"{path}: not in a Slack export (no users.json with channels.json, dms.json, … beside it)")
-    names = user_names(root)
     source = str(root)
+    for listed in ("users.json", *CONVERSATION_LISTS):
+        if (root / listed).is_file() and not inside(root / listed, root):
+            yield BadRecord(source, listed, OUTSIDE)
+    names = user_names(root)
     for conversation in conversations(root):
         folder = root / conversation.folder
         if path not in (root, folder) and folder not in path.parents:
             continue
         if not conversation.folder or not folder.is_dir():
             continue  # listed but with no messages exported
+        if not inside(folder, root):
+            yield BadRecord(source, conversation.folder, OUTSIDE)
+            continue
         days = sorted(f for f in folder.iterdir() if f.is_file() and f.suffix == ".json")
         for day in days:
             if path.is_file() and day != path:
                 continue
             relative = day.relative_to(root).as_posix()
+            if not inside(day, root):
+                yield BadRecord(source, relative, OUTSIDE)
+                continue
             yield from _read_day(day, relative, conversation, names, source)
 
 
 def _read_day(
     day: Path, relative: str, conversation: Conversation, names: dict[str, str], source: str
 ) -> Iterator[Message | BadRecord | SystemNotice]:
+    """One day's messages, streamed; a message nested deeper than ``json_stream.MAX_JSON_DEPTH`` is one bad
+    record, never built, and the next is read."""
     record = 0
     with day.open("rb") as handle:
-        start = 3 if handle.read(3) == b"\xef\xbb\xbf" else 0
-        handle.seek(start)
+        start = skip_bom(handle)
         if not handle.read(4096).lstrip().startswith(b"["):
             yield BadRecord(source, relative, "not a JSON array of messages; not read")
             return
         handle.seek(start)
         try:
-            for item in ijson.items(handle, "item", use_float=True):
+            for _, item in walk(handle, ("item",)):
                 record += 1
-                yield _message(item, conversation, names, source, f"{relative}, record {record}")
+                location = f"{relative}, record {record}"
+                if isinstance(item, TooDeep):
+                    yield BadRecord(source, location, TOO_DEEP)
+                    continue
+                yield _message(item, conversation, names, source, location)
         except (ijson.JSONError, UnicodeDecodeError) as error:
             yield BadRecord(
                 source,

@@ -1,11 +1,13 @@
 """Excel workbooks (``.xlsx``): one sheet, its first row the column names, each further row a message.
 
 Read with openpyxl in read-only mode, the engine pandas' ``read_excel`` uses for ``.xlsx``, but row by row:
-``read_excel`` has no ``chunksize`` and would hold the whole sheet.
+``read_excel`` has no ``chunksize`` and would hold the whole sheet. Read-only mode still holds the shared
+strings whole, and each cell whole, so the workbook's parts are measured before openpyxl opens it.
 """
 
 from __future__ import annotations
 
+import zipfile
 from collections.abc import Iterator
 from datetime import date, datetime, time
 from pathlib import Path
@@ -13,6 +15,32 @@ from typing import Any
 
 from boundaryline.inbox.records import BadRecord, Message
 from boundaryline.inbox.tabular import find_columns, to_message
+
+# What one part of the workbook (a sheet's XML, the shared strings, any member of the zip) may unpack to.
+# openpyxl holds the shared strings whole and each cell whole: memory is about 2.3 times the part (a 1 GiB cell,
+# 1 MB zipped, took 2.35 GB). 256 MiB is a sheet of about a million short messages; a bigger sheet is read as
+# a CSV, which streams.
+MAX_XLSX_PART_BYTES = 256 << 20
+# Excel's own limit for the characters of one cell: a longer cell was not written by Excel.
+MAX_CELL_CHARS = 32_767
+
+
+def _check_parts(path: Path) -> None:
+    """Refuse a workbook any member of which unpacks to more than ``MAX_XLSX_PART_BYTES``, from the sizes its
+    zip declares (zipfile never unpacks a member past its declared size). A file that is no zip is left to
+    openpyxl, which says so."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError):
+        return
+    for member in members:
+        if member.file_size > MAX_XLSX_PART_BYTES:
+            raise ValueError(
+                f"{path}: the workbook's part {member.filename!r} unpacks to {member.file_size:,} bytes, over the"
+                f" {MAX_XLSX_PART_BYTES:,}-byte cap for one part; save the sheet as CSV (read as a stream) and"
+                " score that"
+            )
 
 
 def _cell_text(value: Any, *, is_date: bool = False) -> str | None:
@@ -37,10 +65,13 @@ def _cell_text(value: Any, *, is_date: bool = False) -> str | None:
 
 
 def read_xlsx(path: Path, *, sheet: str | None = None, text_column: str | None = None) -> Iterator[Message | BadRecord]:
-    """The rows of one sheet (the first, or ``sheet``), streamed; locations are the sheet's row numbers."""
+    """The rows of one sheet (the first, or ``sheet``), streamed; locations are the sheet's row numbers. A
+    workbook with a part over ``MAX_XLSX_PART_BYTES`` is refused (ValueError) before openpyxl reads it; a row
+    with a cell over ``MAX_CELL_CHARS`` is one bad record."""
     from openpyxl import load_workbook
 
     source = str(path)
+    _check_parts(path)
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
     except Exception as error:  # not a zip, not a workbook: the file as a whole is unusable
@@ -67,6 +98,16 @@ def read_xlsx(path: Path, *, sheet: str | None = None, text_column: str | None =
             if all(value is None or str(value).strip() == "" for value in row):
                 continue  # an empty row, as a spreadsheet shows many
             location = f"sheet {worksheet.title!r}, row {number}"
+            long = next((i for i, v in enumerate(row) if isinstance(v, str) and len(v) > MAX_CELL_CHARS), None)
+            if long is not None:
+                field = header[long] if long < len(header) else f"column {long + 1}"
+                yield BadRecord(
+                    source,
+                    location,
+                    f"a cell of {len(row[long]):,} characters, over {MAX_CELL_CHARS:,} (Excel's own limit)",
+                    field,
+                )
+                continue
             extra = [value for value in row[len(header) :] if value is not None and str(value).strip()]
             if extra:
                 yield BadRecord(source, location, f"{len(extra)} value(s) right of the last named column")

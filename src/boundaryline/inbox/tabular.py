@@ -17,8 +17,9 @@ from typing import IO, Any
 
 import ijson
 
-from boundaryline.files import read_json_lines
+from boundaryline.files import TOO_DEEP, read_json_lines
 from boundaryline.inbox.cleanup import plain_text
+from boundaryline.inbox.json_stream import TooDeep, skip_bom, walk
 from boundaryline.inbox.records import BadRecord, Message
 
 # Accepted names per field, compared lower-cased with spaces, dashes and underscores removed.
@@ -315,8 +316,9 @@ def read_csv_range(
 def read_jsonl(
     path: Path, *, text_column: str | None = None, start: int = 0, end: int | None = None, first_line: int = 1
 ) -> Iterator[Message | BadRecord]:
-    """JSON Lines: one object per line; a line that is not a JSON object is reported and skipped. ``start``,
-    ``end`` and ``first_line`` read only the lines that start in those bytes (see ``read_json_lines``)."""
+    """JSON Lines: one object per line; a line that is not a JSON object, or nests deeper than
+    ``json_stream.MAX_JSON_DEPTH``, is reported and skipped. ``start``, ``end`` and ``first_line`` read only the
+    lines that start in those bytes (see ``files.read_json_lines``)."""
     source = str(path)
     for line in read_json_lines(path, start=start, end=end, first_line=first_line):
         location = f"line {line.number}"
@@ -335,18 +337,21 @@ def broken_json(error: Exception, handle: IO[bytes]) -> str:
 def read_json_array(
     path: Path, *, text_column: str | None = None, buf_size: int = 1 << 16
 ) -> Iterator[Message | BadRecord]:
-    """A JSON array of objects, streamed one element at a time with ``ijson`` (never loaded whole)."""
+    """A JSON array of objects, streamed one element at a time (never loaded whole); an element nested deeper
+    than ``json_stream.MAX_JSON_DEPTH`` is one bad record, never built, and the next is read."""
     source = str(path)
     with path.open("rb") as handle:
-        start = 3 if handle.read(3) == b"\xef\xbb\xbf" else 0  # a byte-order mark from Windows tools
-        handle.seek(start)
+        start = skip_bom(handle)
         if not handle.read(4096).lstrip().startswith(b"["):
             raise ValueError(f"{path}: not a JSON array (expected '[')")
         handle.seek(start)
         record = 0
         try:
-            for item in ijson.items(handle, "item", use_float=True, buf_size=buf_size):
+            for _, item in walk(handle, ("item",), buf_size=buf_size):
                 record += 1
+                if isinstance(item, TooDeep):
+                    yield BadRecord(source, f"record {record}", TOO_DEEP)
+                    continue
                 yield _from_object(item, text_column, source, f"record {record}", f"{path.stem}:{record}")
         except (ijson.JSONError, UnicodeDecodeError) as error:
             yield BadRecord(source, f"record {record + 1}", broken_json(error, handle))

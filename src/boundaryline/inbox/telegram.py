@@ -18,8 +18,9 @@ from pathlib import Path
 from typing import Any
 
 import ijson
-from ijson.common import ObjectBuilder
 
+from boundaryline.files import TOO_DEEP
+from boundaryline.inbox.json_stream import Opened, TooDeep, skip_bom, walk
 from boundaryline.inbox.records import BadRecord, Message, SystemNotice
 from boundaryline.inbox.tabular import broken_json
 
@@ -99,31 +100,30 @@ def _record(item: Any, chat: _Chat, source: str, location: str) -> Message | Bad
 
 
 def read_telegram(path: Path) -> Iterator[Message | BadRecord | SystemNotice]:
-    """Every message of a Telegram Desktop JSON export, chat by chat, in file order."""
+    """Every message of a Telegram Desktop JSON export, chat by chat, in file order. A message nested deeper
+    than ``json_stream.MAX_JSON_DEPTH`` is one bad record, never built, and the next is read."""
     source = str(path)
     chat = _Chat(1)  # a one-chat file's own keys land here
     chats = messages = 0
-    builder: ObjectBuilder | None = None  # the message being read, event by event
-    building = ""
     with path.open("rb") as handle:
-        if handle.read(3) != b"\xef\xbb\xbf":
-            handle.seek(0)
+        skip_bom(handle)
         try:
-            for prefix, event, value in ijson.parse(handle, use_float=True):
-                if builder is not None:
-                    builder.event(event, value)
-                    if prefix == building and event == "end_map":
-                        messages += 1
-                        yield _record(builder.value, chat, source, f"chat {chat.number}, message {messages}")
-                        builder = None
-                elif event == "start_map" and prefix in _LISTED_CHATS:
-                    chats += 1
-                    chat = _Chat(chats)
-                elif prefix in _CHAT_FIELDS and event in ("string", "number"):
+            for prefix, value in walk(handle, _MESSAGE_ITEMS | _CHAT_FIELDS.keys(), _LISTED_CHATS):
+                if prefix in _MESSAGE_ITEMS:
+                    messages += 1
+                    location = f"chat {chat.number}, message {messages}"
+                    if isinstance(value, TooDeep):
+                        yield BadRecord(source, location, TOO_DEEP)
+                    else:
+                        yield _record(value, chat, source, location)
+                elif isinstance(value, Opened):
+                    if value.kind == "object":
+                        chats += 1
+                        chat = _Chat(chats)
+                elif isinstance(value, TooDeep):  # deep nesting outside any message: nothing there is read
+                    yield BadRecord(source, f"chat {chat.number}, after message {messages}", TOO_DEEP)
+                elif isinstance(value, str | int | float) and not isinstance(value, bool):
                     chat.fields[_CHAT_FIELDS[prefix]] = value
-                elif prefix in _MESSAGE_ITEMS and event == "start_map":
-                    builder, building = ObjectBuilder(), prefix
-                    builder.event(event, value)
         except (ijson.JSONError, UnicodeDecodeError) as error:
             yield BadRecord(
                 source,

@@ -20,8 +20,6 @@ from itertools import islice
 from pathlib import Path
 from typing import Any, Literal, TextIO
 
-import pandas as pd
-
 from boundaryline.files import AtomicFile, write_atomic
 from boundaryline.inbox import BadRecord, Message, SystemNotice
 from boundaryline.owner import Owner
@@ -363,42 +361,72 @@ def history_line(summary: BatchSummary) -> str:
     )
 
 
+def markdown_table(columns: Sequence[tuple[str, bool]], rows: Sequence[Sequence[Any]]) -> str:
+    """A Markdown (pipe) table of ``rows`` under ``columns`` (name, right-aligned), each column as wide as
+    its widest cell, at least its name and two spaces (as pandas' ``to_markdown`` lays it out)."""
+    cells = [[str(value) for value in row] for row in rows]
+    widths = [max([len(name) + 2, *(len(row[i]) for row in cells)]) for i, (name, _) in enumerate(columns)]
+
+    def line(values: Sequence[str]) -> str:
+        return (
+            "| "
+            + " | ".join(
+                value.rjust(width) if right else value.ljust(width)
+                for value, width, (_, right) in zip(values, widths, columns, strict=True)
+            )
+            + " |"
+        )
+
+    rule = (
+        "|"
+        + "|".join(
+            ("-" * (w + 1) + ":") if right else (":" + "-" * (w + 1))
+            for w, (_, right) in zip(widths, columns, strict=True)
+        )
+        + "|"
+    )
+    return "\n".join([line([name for name, _ in columns]), rule, *(line(row) for row in cells)])
+
+
 def format_summary(summary: BatchSummary, max_rows: int = 15) -> str:
     """The human-readable summary: counts, the senders of concern, the flagged messages. Every text from the
     export is shown, never acted on (``safe_text.markdown_cell``): it is printed to a terminal too."""
-    counts = pd.Series({label: summary.labels.get(label, 0) for label in LABELS}, name="messages")
-    senders = pd.DataFrame(
+    counts = markdown_table(
+        [("label", False), ("messages", True)], [(label, summary.labels.get(label, 0)) for label in LABELS]
+    )
+    senders = markdown_table(
+        [("sender", False), ("sent", True), ("pestering", True), ("propositions", True),
+         ("longest run without a reply", True), ("shortest gap", False)],
         [
-            {
-                "sender": markdown_cell(s["sender"]),
-                "sent": s["messages"],
-                "pestering": s["labels"].get("pestering", 0),
-                "propositions": s["labels"].get("inappropriate_proposition", 0),
-                "longest run without a reply": s["longest_unanswered_run"],
-                "shortest gap": s["shortest_gap"] or "–",
-            }
+            (
+                markdown_cell(s["sender"]),
+                s["messages"],
+                s["labels"].get("pestering", 0),
+                s["labels"].get("inappropriate_proposition", 0),
+                s["longest_unanswered_run"],
+                s["shortest_gap"] or "–",
+            )
             for s in summary.senders[:max_rows]
         ],
-        columns=["sender", "sent", "pestering", "propositions", "longest run without a reply", "shortest gap"],
-    )
-    flagged = pd.DataFrame(
+    )  # fmt: skip
+    shown = summary.flagged[: max_rows * 2]
+    flagged = markdown_table(
+        [("date", False), ("sender", False), ("subject", False), ("label", False), ("p", True), ("why", False),
+         ("evidence", False)],
         [
-            {
-                "date": e["date"] or "",
-                "sender": markdown_cell(e["sender"] or ""),
-                "subject": markdown_cell(e["subject"] or ""),
-                "label": e["label"],
-                "p": f"{e['probability']:.2f}",
-                "why": e["fired"],
-                "evidence": markdown_cell(
-                    "; ".join(x for x in (", ".join(e["top_terms"][:3]), e.get("pattern") or "") if x)
-                ),
-            }
-            for e in summary.flagged[: max_rows * 2]
+            (
+                e["date"] or "",
+                markdown_cell(e["sender"] or ""),
+                markdown_cell(e["subject"] or ""),
+                e["label"],
+                f"{e['probability']:.2f}",
+                e["fired"],
+                markdown_cell("; ".join(x for x in (", ".join(e["top_terms"][:3]), e.get("pattern") or "") if x)),
+            )
+            for e in shown
         ],
-        columns=["date", "sender", "subject", "label", "p", "why", "evidence"],
-    )
-    more = len(summary.flagged) - len(flagged)
+    )  # fmt: skip
+    more = len(summary.flagged) - len(shown)
     history = history_line(summary)
     thresholds = json.dumps(summary.thresholds) if summary.thresholds else "arg-max"
     results_file = markdown_cell(summary.results_file)
@@ -418,15 +446,15 @@ def format_summary(summary: BatchSummary, max_rows: int = 15) -> str:
         "",
         history,
         "",
-        counts.rename_axis("label").to_markdown(),
+        counts,
         "",
         "## Senders ranked by concern",
         "",
-        senders.to_markdown(index=False),
+        senders,
         "",
         f"## Flagged messages ({len(summary.flagged)})",
         "",
-        flagged.to_markdown(index=False),
+        flagged,
         *(["", f"{more:,} more in the results file (`{results_file}`, column `flagged`)."] if more > 0 else []),
     ]
     if summary.skipped:

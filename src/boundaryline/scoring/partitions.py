@@ -15,17 +15,22 @@ file). Each becomes one or more partitions, in reading order:
 - any other export (xlsx, a JSON array, Slack, WhatsApp, LinkedIn, winmail.dat) is one partition.
 
 Every record keeps the location (file, line, record) it has when the whole file is read by one process.
+
+Nothing found by walking a folder or matching a glob is read outside that folder (``inbox.confine``): a file
+whose path or link leads out of it is a partition of one bad record, never opened. A path given as it is is
+read wherever it leads.
 """
 
 from __future__ import annotations
 
 import glob
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from boundaryline.inbox import CHANNEL_OF_FORMAT, BadRecord, Message, SystemNotice, detect_format, finish_records
 from boundaryline.inbox import read_inbox as read_whole
+from boundaryline.inbox.confine import OUTSIDE, inside, relative
 from boundaryline.inbox.formats import FORMAT
 from boundaryline.inbox.mail import message_files, read_mbox, read_message_files
 from boundaryline.inbox.tabular import CsvLayout, RangeCursor, csv_layout, read_csv_range, read_jsonl
@@ -62,6 +67,7 @@ class Partition:
     csv: CsvLayout | None = None  # the header and separator of a split CSV, read once by the planner
     files: tuple[Path, ...] | None = None  # some of a mail folder's files
     ranged: bool = False  # a byte range of a split file (its reader reports where it stopped)
+    outside_of: Path | None = None  # the folder ``path`` was found in and leads out of: one bad record, not read
 
     def describe(self) -> str:
         if self.files is not None:
@@ -71,16 +77,46 @@ class Partition:
         )
 
 
-def expand_inputs(paths: Sequence[Path]) -> list[Path]:
+class Inputs(list[Path]):
+    """The inputs ``expand_inputs`` found, in order; ``outside`` holds the glob matches it left out because
+    they lead out of the pattern's folder, each with that folder (``plan_partitions`` reports them)."""
+
+    def __init__(self, paths: Iterable[Path] = (), outside: Iterable[tuple[Path, Path]] = ()) -> None:
+        super().__init__(paths)
+        self.outside = list(outside)
+
+
+def _pattern_folder(pattern: Path) -> Path:
+    """The folder a glob searches: its parts before the first one with ``*``, ``?`` or ``[``."""
+    fixed: list[str] = []
+    for part in pattern.parts[:-1]:
+        if glob.has_magic(part):
+            break
+        fixed.append(part)
+    return Path(*fixed) if fixed else Path()
+
+
+def expand_inputs(paths: Sequence[Path]) -> Inputs:
     """The inputs named by ``paths``: a path that does not exist but holds ``*``, ``?`` or ``[`` is a glob
-    (sorted), anything else is kept as given; a path that exists nowhere is refused."""
-    found: list[Path] = []
+    (sorted), anything else is kept as given; a path that exists nowhere is refused. A glob's match that leads
+    out of the pattern's folder (a link, ``**`` through a linked folder) is not an input: it is kept in
+    ``outside``, to be reported and never read."""
+    found = Inputs(outside=paths.outside if isinstance(paths, Inputs) else ())
     for path in paths:
         if not path.exists() and glob.has_magic(str(path)):
             matches = sorted(glob.glob(str(path), recursive=True))
             if not matches:
                 raise FileNotFoundError(f"{path}: the pattern matches no file")
-            found += [Path(match) for match in matches]
+            folder = _pattern_folder(path)
+            confined = [(match, inside(match, folder)) for match in map(Path, matches)]
+            kept = [match for match, ok in confined if ok]
+            if not kept:
+                raise FileNotFoundError(
+                    f"{path}: the pattern matches no file inside {folder}; its {len(matches)} match(es) lead out of"
+                    " it (links), and are not read"
+                )
+            found += kept
+            found.outside += [(match, folder) for match, ok in confined if not ok]
         elif not path.exists():
             raise FileNotFoundError(f"{path}: no such file or folder")
         else:
@@ -88,21 +124,25 @@ def expand_inputs(paths: Sequence[Path]) -> list[Path]:
     return found
 
 
-def _exports(path: Path, fmt: str | None) -> list[tuple[Path, str]]:
-    """``path`` with its format; a folder that is no single export, each file below it that is one."""
+def _exports(path: Path, fmt: str | None) -> list[tuple[Path, str | None]]:
+    """``path`` with its format; a folder that is no single export, each file below it that is one, and each
+    that leads out of the folder (format None: reported, never opened to tell its format)."""
     if fmt is not None or not path.is_dir():
         return [(path, fmt or detect_format(path))]
     try:
         return [(path, detect_format(path))]
     except ValueError as error:
         not_one = error
-    exports = []
+    exports: list[tuple[Path, str | None]] = []
     for file in sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith(".")):
+        if not inside(file, path):
+            exports.append((file, None))
+            continue
         try:
             exports.append((file, detect_format(file)))
         except ValueError:
             continue  # not an export (a README, an image): not a record of the archive either
-    if not exports:
+    if not any(found for _, found in exports):
         raise ValueError(f"{not_one}; nor any file of a known format below it")
     return exports
 
@@ -153,9 +193,15 @@ def plan_partitions(paths: Sequence[Path], options: ReadOptions, target_bytes: i
     """The partitions of the archive named by ``paths``, in reading order (see the module's docstring)."""
     target = max(target_bytes, 1)
     partitions: list[Partition] = []
-    for given in expand_inputs(paths):
+    inputs = expand_inputs(paths)
+    for given in inputs:
         for path, fmt in _exports(given, options.fmt):
-            partitions += _plan_one(len(partitions), path, fmt, options, target)
+            if fmt is None:
+                partitions.append(Partition(len(partitions), path, "", outside_of=given))
+            else:
+                partitions += _plan_one(len(partitions), path, fmt, options, target)
+    for path, folder in inputs.outside:
+        partitions.append(Partition(len(partitions), path, "", outside_of=folder))
     return partitions
 
 
@@ -216,6 +262,8 @@ def read_partition(partition: Partition, options: ReadOptions, cursor: RangeCurs
     """The records of one partition, as the whole-file reader gives them for that piece; for a byte range,
     ``cursor`` ends at the offset where reading stopped."""
     path, fmt = partition.path, partition.fmt
+    if partition.outside_of is not None:
+        return iter([BadRecord(str(partition.outside_of), relative(path, partition.outside_of), OUTSIDE)])
     channel = CHANNEL_OF_FORMAT.get(fmt)
     if partition.files is not None:
         records: Iterator[Record] = read_message_files(path, fmt, partition.files)
