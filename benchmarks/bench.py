@@ -10,7 +10,10 @@ two figures taken in the same run, since these machines are shared and noisy.
 - mail: real list mail (``data/external/real-mail/maildir``) read and scored in-process, start-up excluded;
   a generated mbox of the same mail with attachments (~50 MB) scored by ``boundaryline score``, with its
   peak memory beside that of half of it.
-- start-up: import + load + first score in a fresh process.
+- start-up: import + load + first score in a fresh process; ``boundaryline score`` of 10 messages; ``serve``
+  to ``/readyz``.
+- memory: peak RSS of ``boundaryline score`` on the 50,000-row CSV (one process, ``--jobs 2``) and of a
+  service worker.
 
 Results go to ``reports/bench/<part>.json`` and ``reports/bench/summary.json`` (the table), and the paths are
 printed; the generated inputs (a 50,000-row CSV, a ~50 MB mbox) live in a temporary folder removed at the end.
@@ -417,13 +420,69 @@ def bench_mail(settings: Settings, out_dir: Path) -> dict[str, Any]:
     return results
 
 
-def bench_startup(settings: Settings, runs: int = 3) -> dict[str, Any]:
-    """Import + load + first score in a fresh interpreter (wall time of the whole process)."""
+def bench_startup(settings: Settings, out_dir: Path, runs: int = 5) -> dict[str, Any]:
+    """Fresh processes, wall time: import + load + first score; ``boundaryline score`` of a 10-message CSV
+    end to end; and ``boundaryline serve`` answering ``/readyz`` after its start (issue 24's targets)."""
     code = "from boundaryline.predict import load_scorer; load_scorer().score(['Coffee next week?'])"
-    times = [
+    first = [
         _timed(lambda: subprocess.run([sys.executable, "-c", code], check=True, cwd=settings.root)) for _ in range(runs)
     ]
-    return {"seconds_median": statistics.median(times), "runs": times}
+    inbox = out_dir / "ten.csv"
+    generate_inbox(inbox, load_corpus(settings)["text"].tolist(), 10)
+    cli = [str(Path(sys.executable).with_name("boundaryline")), "score", str(inbox), "--out", str(out_dir / "r.csv")]
+    score = [_timed(lambda: subprocess.run([*cli, "-q"], check=True, cwd=out_dir, stdout=subprocess.DEVNULL))
+             for _ in range(runs)]  # fmt: skip
+    ready = []
+    for _ in range(3):
+        port = _free_port()
+        start = time.perf_counter()
+        server = subprocess.Popen(
+            [cli[0], "serve", "--port", str(port)], cwd=settings.root, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        try:
+            while True:
+                with contextlib.suppress(httpx.HTTPError):
+                    if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
+                        break
+                time.sleep(0.02)
+            ready.append(time.perf_counter() - start)
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    return {
+        "seconds_median": statistics.median(first),
+        "runs": first,
+        "cli_score_10_messages_seconds_median": statistics.median(score),
+        "cli_score_runs": score,
+        "serve_readyz_seconds_median": statistics.median(ready),
+        "serve_readyz_runs": ready,
+    }
+
+
+def bench_memory(settings: Settings, out_dir: Path, n: int) -> dict[str, Any]:
+    """Peak resident memory (MB) of ``boundaryline score`` on an ``n``-message CSV (one process, then
+    ``--jobs 2``: the largest of the processes), and of one service worker after it has scored a while."""
+    inbox = out_dir / f"inbox-{n}.csv"
+    generate_inbox(inbox, load_corpus(settings)["text"].tolist(), n)
+    cli = [str(Path(sys.executable).with_name("boundaryline")), "score", str(inbox), "-q"]
+    _, one = _run_measured([*cli, "--out", str(out_dir / "one.csv")])
+    _, two = _run_measured([*cli, "--out", str(out_dir / "two.csv"), "--jobs", "2"])
+    server, url = _start_server("service.app:create_app", settings, {})
+    try:
+        bodies = [{"text": t} for t in load_corpus(settings)["text"].sample(500, random_state=1).tolist()]
+        asyncio.run(_drive(url, "/v1/score", bodies, 8, 3.0))
+        status = Path(f"/proc/{server.pid}/status").read_text()
+        worker = next(int(line.split()[1]) / 1024 for line in status.splitlines() if line.startswith("VmHWM:"))
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    return {
+        "messages": n,
+        "score_peak_rss_mb": one,
+        "score_jobs2_peak_rss_mb": two,
+        "service_worker_peak_rss_mb": worker,
+    }
 
 
 def summary_table(parts: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
@@ -463,11 +522,21 @@ def summary_table(parts: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
             row("peak RSS full / half size", full["peak_rss_mb"] / half["peak_rss_mb"], "memory flat (~1)", None)
     if startup := parts.get("startup"):
         part = "startup"
-        row("import + load + first score, s", startup["seconds_median"], "<= 1", startup["seconds_median"] <= 1)
+        row("import + load + first score, s", startup["seconds_median"], "<= 0.25", startup["seconds_median"] <= 0.25)
+        if "cli_score_10_messages_seconds_median" in startup:
+            cli = startup["cli_score_10_messages_seconds_median"]
+            row("boundaryline score of 10 messages, s", cli, "<= 0.5", cli <= 0.5)
+            ready = startup["serve_readyz_seconds_median"]
+            row("boundaryline serve to /readyz, s", ready, "<= 1.5", ready <= 1.5)
+    if memory := parts.get("memory"):
+        part = "memory"
+        row(f"peak RSS, score of {memory['messages']:,} messages, MB", memory["score_peak_rss_mb"], "(reported)", None)
+        row("peak RSS, a --jobs 2 process, MB", memory["score_jobs2_peak_rss_mb"], "(reported)", None)
+        row("peak RSS, one service worker, MB", memory["service_worker_peak_rss_mb"], "(reported)", None)
     return rows
 
 
-PARTS = ("batch", "one_message", "service", "mail", "startup")
+PARTS = ("batch", "one_message", "service", "mail", "startup", "memory")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -491,7 +560,8 @@ def main(argv: list[str] | None = None) -> int:
         "one_message": lambda work: bench_one_message(settings),
         "service": lambda work: bench_service(settings, args.seconds),
         "mail": lambda work: bench_mail(settings, work),
-        "startup": lambda work: bench_startup(settings),
+        "startup": lambda work: bench_startup(settings, work),
+        "memory": lambda work: bench_memory(settings, work, args.messages),
     }
     parts: dict[str, dict[str, Any]] = {}
     for name in args.only or PARTS:

@@ -9,9 +9,10 @@ import traceback
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
-import swagger_ui_bundle
+import fastapi_offline
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
@@ -30,6 +31,8 @@ from service.routes import api_router, health, web
 from service.state import CurrentModel, ServiceState
 
 log = logging.getLogger("boundaryline.service")
+# Swagger UI 5 (it reads the OpenAPI 3.1 document FastAPI writes; 4.x cannot), as fastapi-offline ships it.
+DOCS_ASSETS = Path(fastapi_offline.__file__).parent / "static"
 
 
 @asynccontextmanager
@@ -114,10 +117,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=boundaryline.__version__,
         summary="Is this networking message professional, pestering, or an inappropriate proposition?",
         lifespan=lifespan,
-        docs_url=None,  # served below from the swagger-ui-bundle package, not from a CDN: no network needed
+        docs_url=None,  # served below from the fastapi-offline package's assets, not from a CDN: no network needed
         redoc_url=None,
     )
-    app.mount("/docs-assets", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="docs-assets")
+    app.mount("/docs-assets", StaticFiles(directory=DOCS_ASSETS), name="docs-assets")
 
     @app.get("/docs", include_in_schema=False)
     async def docs() -> HTMLResponse:
@@ -126,7 +129,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             title="boundaryline API",
             swagger_js_url="/docs-assets/swagger-ui-bundle.js",
             swagger_css_url="/docs-assets/swagger-ui.css",
-            swagger_favicon_url="/docs-assets/favicon-32x32.png",
+            swagger_favicon_url="/docs-assets/favicon.png",
         )
         page.headers["Content-Security-Policy"] = docs_policy(bytes(page.body).decode())
         return page

@@ -9,7 +9,9 @@ Message text travels only in request bodies, never in a URL, and is never logged
 
 from __future__ import annotations
 
+import ast
 import asyncio
+import json
 import logging
 from dataclasses import asdict
 from functools import partial
@@ -92,6 +94,44 @@ def source_counts(corpus: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
+STEP_NAMES = {"clf": "classifier", "tfidf": "TF-IDF"}  # the pipeline's step names, spelt out
+
+
+def readable_value(value: Any) -> str:
+    """A searched parameter as a person reads it: an estimator saved as its repr (``Vectorizer(min_df=2)``)
+    becomes its name and settings ("Vectorizer with min_df 2", strings unescaped); anything else that is not
+    a plain string is written as JSON."""
+    if not isinstance(value, str):
+        return json.dumps(value)
+    text = " ".join(value.split())
+    try:
+        call = ast.parse(text, mode="eval").body
+    except SyntaxError:
+        return text
+    if not isinstance(call, ast.Call) or call.args:
+        return text
+    try:
+        settings = [(k.arg, ast.literal_eval(k.value)) for k in call.keywords]
+    except ValueError:
+        return text
+    name = ast.unparse(call.func)
+    if not settings:
+        return name
+    return f"{name} with " + ", ".join(f"{key} {item}" for key, item in settings)
+
+
+def readable_parameters(chosen: Any) -> list[tuple[str, str]]:
+    """The parameters the search chose (``{"clf__C": 3.0}``) as (name, value) pairs: "classifier C", "3.0"."""
+    if not isinstance(chosen, dict):
+        return [("chosen", readable_value(chosen))] if chosen else []
+    pairs = []
+    for key, value in chosen.items():
+        step, _, name = str(key).partition("__")
+        label = f"{STEP_NAMES.get(step, step)} {name}" if name else step
+        pairs.append((label.replace("_", " "), readable_value(value)))
+    return pairs
+
+
 def model_view(settings: Settings, scorer: Scorer) -> dict[str, Any]:
     """What the model section shows, from the manifest of the model in service."""
     manifest = scorer.manifest
@@ -101,6 +141,7 @@ def model_view(settings: Settings, scorer: Scorer) -> dict[str, Any]:
         "created": manifest.get("created", "unknown"),
         "sklearn_version": manifest.get("sklearn_version", "unknown"),
         "chosen": manifest.get("search", {}).get("chosen"),
+        "parameters": readable_parameters(manifest.get("search", {}).get("chosen")),
         "retrain": manifest.get("retrain"),
         "corpus_rows": corpus.get("rows"),
         "challenge_rows": corpus.get("challenge_rows"),

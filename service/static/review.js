@@ -3,6 +3,8 @@
 "use strict";
 
 const KEY_STORE = "boundaryline.apiKey"; // sessionStorage: this tab only, gone when it closes
+const VEIL_STORE = "boundaryline.veilFlagged"; // localStorage: a reading preference, no message in it
+const PAGE_ROWS = 100; // rows of the messages table drawn at once; sorting and filtering see them all
 const LEVELS = 5; // steps of highlight strength
 const LABELS = ["professional", "pestering", "inappropriate_proposition"];
 const $ = (id) => document.getElementById(id);
@@ -156,6 +158,31 @@ function renderBars(container, scores, thresholds) {
   }
 }
 
+// Which rule gave the label, as boundaryline.decision.decide applies it: a concern label reaches its threshold,
+// or without one is the most probable; when no concern qualifies the message is professional.
+function whyVerdict(data) {
+  const scores = data.scores || {};
+  const thresholds = data.thresholds || {};
+  const concerns = LABELS.filter((l) => l !== "professional" && l in scores);
+  const p = (label) => Number(scores[label] ?? 0).toFixed(3);
+  const best = LABELS.filter((l) => l in scores).reduce((a, b) => (scores[b] > scores[a] ? b : a), "professional");
+  if (data.label !== "professional") {
+    const t = thresholds[data.label];
+    if (t !== undefined) {
+      return `Decided by the ${pretty(data.label)} threshold: ${p(data.label)} reaches ${Number(t).toFixed(2)}.`;
+    }
+    return `Decided without a threshold for ${pretty(data.label)}: at ${p(data.label)} it is the most probable label.`;
+  }
+  const parts = concerns.map((label) => {
+    const t = thresholds[label];
+    if (t !== undefined) return `${pretty(label)} ${p(label)} is under its threshold ${Number(t).toFixed(2)}`;
+    return best === label
+      ? `${pretty(label)} ${p(label)} has no threshold and does not beat professional`
+      : `${pretty(label)} ${p(label)} has no threshold and is not the most probable`;
+  });
+  return `Professional: no concern label qualifies (${parts.join("; ")}).`;
+}
+
 function level(weight, largest) {
   if (!largest || Math.abs(weight) < 0.05 * largest) return 0;
   return Math.min(LEVELS, Math.ceil((LEVELS * Math.abs(weight)) / largest));
@@ -208,7 +235,10 @@ function renderResult(data) {
   tag.className = `label-tag ${data.label}`;
   tag.dataset.label = data.label;
   $("result-flag").textContent = data.flagged ? "(flagged)" : "(not flagged)";
+  $("result-why").textContent = whyVerdict(data);
   renderBars($("result-bars"), data.scores, data.thresholds);
+  const decider = $("result-bars").querySelector(`.bar[data-label="${data.label}"]`);
+  if (decider) decider.classList.add("decided");
   $("result-thresholds").textContent = describeThresholds(data.thresholds);
   $("result-version").textContent = data.model_version;
   const terms = $("result-terms");
@@ -250,6 +280,7 @@ function newCheckId() {
 async function onCheck(event) {
   event.preventDefault();
   const text = $("message-text").value;
+  countChars();
   if (!text.trim()) {
     setStatus($("check-status"), "Type or paste a message first.", true);
     $("message-text").focus();
@@ -261,6 +292,20 @@ async function onCheck(event) {
   check.checkId = newCheckId();
   setStatus($("correct-status"), "");
   await scoreCurrent();
+}
+
+// The service's limit (BOUNDARYLINE_MAX_TEXT_CHARS) beside the box; a longer text is still sent, so the
+// service's own 413/422 answer says what is wrong, rather than the box cutting it silently.
+function countChars() {
+  const box = $("message-text");
+  const limit = Number(box.dataset.maxChars) || 20000;
+  const n = box.value.length;
+  const over = n > limit;
+  $("message-count").textContent =
+    `${n.toLocaleString("en")} of ${limit.toLocaleString("en")} characters` +
+    (over ? `: ${(n - limit).toLocaleString("en")} over the service's limit` : "");
+  $("message-count").classList.toggle("error", over);
+  box.setAttribute("aria-invalid", String(over));
 }
 
 let sliderTimer = null;
@@ -466,36 +511,70 @@ function onReviewKey(event) {
 
 // ---------------------------------------------------------------- read a scored inbox
 
-const inbox = { rows: [], summary: null, sortKey: null, sortDir: -1 };
+const inbox = {
+  rows: [],
+  summary: null,
+  sortKey: null,
+  sortDir: -1,
+  view: [], // the rows that pass the filters, in order; only one page of them is drawn
+  page: 0,
+  revealed: new Set(), // flagged rows the reader chose to see although they are veiled
+  written: new Map(), // person key -> the sender as the file writes it
+};
+const collate = new Intl.Collator("en").compare;
 
+// A CSV reader that slices fields out of the text (a 50,000-row file is read in a fraction of a second).
 function parseCSV(text) {
   const rows = [];
+  const n = text.length;
   let row = [];
-  let field = "";
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (c === '"') quoted = false;
-      else field += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ",") {
-      row.push(field);
-      field = "";
-    } else if (c === "\n" || c === "\r") {
-      if (c === "\r" && text[i + 1] === "\n") i++;
-      row.push(field);
-      rows.push(row);
-      row = [];
-      field = "";
-    } else field += c;
-  }
-  if (field !== "" || row.length) {
+  let i = 0;
+  while (i < n) {
+    let field = "";
+    if (text[i] === '"') {
+      let j = i + 1;
+      for (;;) {
+        const q = text.indexOf('"', j);
+        if (q < 0) {
+          field += text.slice(j);
+          i = n;
+          break;
+        }
+        field += text.slice(j, q);
+        if (text[q + 1] === '"') {
+          field += '"';
+          j = q + 2;
+        } else {
+          i = q + 1;
+          break;
+        }
+      }
+    }
+    let j = i;
+    while (j < n) {
+      const c = text.charCodeAt(j);
+      if (c === 44 || c === 10 || c === 13) break;
+      j++;
+    }
+    field += text.slice(i, j);
+    i = j;
     row.push(field);
+    if (i >= n) {
+      rows.push(row);
+      break;
+    }
+    if (text[i] === ",") {
+      i++;
+      if (i >= n) {
+        row.push("");
+        rows.push(row);
+      }
+      continue;
+    }
+    if (text[i] === "\r" && text[i + 1] === "\n") i++;
+    i++;
     rows.push(row);
+    row = [];
   }
   const header = rows.shift() || [];
   return rows
@@ -515,23 +594,31 @@ function toRow(raw) {
   // A date without an offset is UTC, as boundaryline reads it (Date.parse would take it for local time).
   const date = String(raw.date ?? "");
   const when = date ? Date.parse(/T[\d:.]+$/.test(date) ? `${date}Z` : date) : NaN;
-  return {
+  const label = String(raw.label ?? "");
+  const direction = String(raw.direction ?? "");
+  const row = {
     id: String(raw.id ?? ""),
     sender: String(raw.sender ?? ""),
     recipients: String(raw.recipients ?? ""),
-    date: String(raw.date ?? ""),
+    date,
     time: Number.isNaN(when) ? null : when,
     subject: String(raw.subject ?? ""),
     thread: String(raw.thread ?? ""),
     snippet: String(raw.snippet ?? ""),
-    direction: String(raw.direction ?? ""),
+    direction,
+    // The owner's own messages are not judged: they carry no label, and are named as what they are.
+    own: direction === "outgoing" || !label,
     unanswered: Number(raw.unanswered) || 0,
-    label: String(raw.label ?? ""),
+    label,
     flagged,
-    p: p[raw.label] ?? 0,
-    concern: Math.max(p.pestering, p.inappropriate_proposition),
+    fired: String(raw.fired ?? ""),
+    pattern: String(raw.pattern ?? ""),
+    p: label ? (p[label] ?? 0) : null,
+    concern: label ? Math.max(p.pestering, p.inappropriate_proposition) : -1,
     top_terms: String(raw.top_terms ?? ""),
   };
+  row.haystack = `${row.sender} ${row.subject} ${row.snippet} ${row.top_terms} ${row.label}`.toLowerCase();
+  return row;
 }
 
 function address(value) {
@@ -574,33 +661,56 @@ function people(value, thread) {
     .filter(Boolean);
 }
 
+// The sender as the file writes it ("Jake Turner <jake.turner@example.com>"), for a ranking keyed by address.
+function writtenName(key) {
+  return inbox.written.get(key) || key;
+}
+
+// Each sender's own messages and the owner's replies to them, in one pass over the rows.
+function groupBySender(rows) {
+  const groups = new Map();
+  const group = (key) => {
+    if (!groups.has(key)) groups.set(key, { mine: [], replies: [] });
+    return groups.get(key);
+  };
+  inbox.written = new Map();
+  for (const r of rows) {
+    if (r.direction === "outgoing") {
+      if (r.time === null) continue;
+      for (const key of people(r.recipients, r.thread)) group(key).replies.push(r);
+      continue;
+    }
+    const key = person(r.sender, r.thread);
+    if (!key) continue;
+    if (!inbox.written.has(key)) inbox.written.set(key, r.sender.trim() || key);
+    group(key).mine.push(r);
+  }
+  return groups;
+}
+
 // The sender ranking of boundaryline.senders.summarise_senders, for a results file opened without its summary:
 // from the rows themselves (their labels, and the unanswered turns the batch scorer counted), as the summary is.
-function rankSenders(rows) {
-  const senders = new Map();
-  for (const r of rows) {
-    if (r.direction === "outgoing") continue;
-    const who = person(r.sender, r.thread);
-    if (!who) continue;
-    const s = senders.get(who) || { sender: who, messages: 0, labels: {}, longest: 0, times: [] };
-    s.messages++;
-    s.labels[r.label] = (s.labels[r.label] || 0) + 1;
-    s.longest = Math.max(s.longest, r.unanswered);
-    if (r.time !== null) s.times.push(r.time);
-    senders.set(who, s);
-  }
-  const ranked = [...senders.values()].map((s) => {
-    const times = s.times.sort((a, b) => a - b);
-    const gaps = times.slice(1).map((t, i) => t - times[i]).filter((gap) => gap > TURN_GAP_MS);
-    return {
-      sender: s.sender,
-      messages: s.messages,
-      labels: s.labels,
-      concerning: (s.labels.pestering || 0) + (s.labels.inappropriate_proposition || 0),
-      longest_unanswered_run: s.longest,
-      shortest_gap_seconds: gaps.length ? Math.min(...gaps) / 1000 : null,
-    };
-  });
+function rankSenders(groups) {
+  const ranked = [...groups.entries()]
+    .filter(([, g]) => g.mine.length)
+    .map(([sender, g]) => {
+      const labels = {};
+      let longest = 0;
+      for (const r of g.mine) {
+        labels[r.label] = (labels[r.label] || 0) + 1;
+        longest = Math.max(longest, r.unanswered);
+      }
+      const times = g.mine.map((r) => r.time).filter((t) => t !== null).sort((a, b) => a - b);
+      const gaps = times.slice(1).map((t, i) => t - times[i]).filter((gap) => gap > TURN_GAP_MS);
+      return {
+        sender,
+        messages: g.mine.length,
+        labels,
+        concerning: (labels.pestering || 0) + (labels.inappropriate_proposition || 0),
+        longest_unanswered_run: longest,
+        shortest_gap_seconds: gaps.length ? gaps.reduce((a, b) => Math.min(a, b)) / 1000 : null,
+      };
+    });
   ranked.sort(
     (a, b) =>
       b.concerning - a.concerning ||
@@ -629,20 +739,18 @@ function marker(x, y, label) {
   return svg("circle", { cx: x, cy: y, r: 3.5, class: "m-professional" });
 }
 
-function timeline(sender, rows, span) {
+function timeline(sender, group, span) {
   const width = 240;
   const height = 30;
   const pad = 7;
   const x = (t) => pad + ((t - span[0]) / Math.max(1, span[1] - span[0])) * (width - 2 * pad);
-  const mine = rows.filter((r) => r.direction !== "outgoing" && person(r.sender, r.thread) === sender && r.time !== null);
-  const replies = rows.filter(
-    (r) => r.direction === "outgoing" && r.time !== null && people(r.recipients, r.thread).includes(sender),
-  );
+  const mine = group.mine.filter((r) => r.time !== null);
+  const replies = group.replies;
   const events = [...mine.map((r) => ({ r, reply: false })), ...replies.map((r) => ({ r, reply: true }))].sort(
     (a, b) => a.r.time - b.r.time,
   );
   const node = svg("svg", { width, height, viewBox: `0 0 ${width} ${height}`, class: "timeline", role: "img" });
-  const longest = Math.max(0, ...mine.map((r) => r.unanswered)); // the turns the batch scorer counted
+  const longest = mine.reduce((most, r) => Math.max(most, r.unanswered), 0); // the turns the batch scorer counted
   const title = svg("title");
   node.append(title, svg("line", { x1: pad, x2: width - pad, y1: 13, y2: 13, class: "axis" }));
   let previous = null;
@@ -659,8 +767,8 @@ function timeline(sender, rows, span) {
   }
   for (const r of mine) node.append(marker(x(r.time), 13, r.label));
   const text =
-    `${sender}: ${mine.length} dated message(s), ${replies.length} repl${replies.length === 1 ? "y" : "ies"} ` +
-    `from the owner, at most ${longest} turn(s) in a row without a reply`;
+    `${writtenName(sender)}: ${mine.length} dated message(s), ${replies.length} repl${replies.length === 1 ? "y" : "ies"} ` +
+    `from you, at most ${longest} turn(s) in a row without a reply`;
   title.textContent = text;
   node.setAttribute("aria-label", text);
   return node;
@@ -675,28 +783,35 @@ function ownerLine() {
       : `Owner not decided: ${owner.how}. No sender history was applied; name the owner with --owner.`;
   }
   const own = inbox.rows.filter((r) => r.direction === "outgoing");
-  const names = [...new Set(own.map((r) => person(r.sender, r.thread)))].join(", ");
+  const names = [...new Set(own.map((r) => r.sender.trim()))].join(", ");
   return own.length
-    ? `The owner's own messages in this file: ${own.length} (from ${names}). Open the summary for how the owner was decided.`
-    : "No message of the owner's in this file. Open the summary for who the owner is.";
+    ? `Your own messages in this file: ${own.length} (from ${names}). Open the summary for how the owner was decided.`
+    : "No message of yours (the inbox's owner) in this file. Open the summary for who the owner is.";
 }
+
+const SENDER_ROWS = 200; // the most concerning senders drawn; the rest are counted
 
 function renderSenders() {
   $("inbox-owner").textContent = ownerLine();
   const body = document.querySelector("#senders-table tbody");
   body.replaceChildren();
-  const ranked = inbox.summary ? inbox.summary.senders_by_concern || [] : rankSenders(inbox.rows);
-  const times = inbox.rows.map((r) => r.time).filter((t) => t !== null);
-  const span = times.length ? [Math.min(...times), Math.max(...times)] : null;
-  for (const s of ranked) {
+  const groups = groupBySender(inbox.rows);
+  const ranked = inbox.summary ? inbox.summary.senders_by_concern || [] : rankSenders(groups);
+  let span = null;
+  for (const r of inbox.rows) {
+    if (r.time === null) continue;
+    span = span ? [Math.min(span[0], r.time), Math.max(span[1], r.time)] : [r.time, r.time];
+  }
+  const none = { mine: [], replies: [] };
+  for (const s of ranked.slice(0, SENDER_ROWS)) {
     const cell = el("td");
-    if (span) cell.append(timeline(s.sender, inbox.rows, span));
+    if (span) cell.append(timeline(s.sender, groups.get(s.sender) || none, span));
     else cell.textContent = "no dated messages";
     body.append(
       el(
         "tr",
         { "data-sender": s.sender },
-        el("th", { scope: "row", text: s.sender }),
+        el("th", { scope: "row", text: writtenName(s.sender) }),
         el("td", { class: "num", text: String(s.messages) }),
         el("td", { class: "num", text: String(s.labels.pestering || 0) }),
         el("td", { class: "num", text: String(s.labels.inappropriate_proposition || 0) }),
@@ -706,12 +821,18 @@ function renderSenders() {
       ),
     );
   }
+  $("senders-more").textContent =
+    ranked.length > SENDER_ROWS ? `The ${SENDER_ROWS} most concerning of ${ranked.length} senders are shown.` : "";
 }
 
 function renderCounts() {
   const counts = Object.fromEntries(LABELS.map((label) => [label, 0]));
-  for (const r of inbox.rows) counts[r.label] = (counts[r.label] || 0) + 1;
-  const total = Math.max(1, inbox.rows.length);
+  let own = 0;
+  for (const r of inbox.rows) {
+    if (r.own) own++;
+    else counts[r.label] = (counts[r.label] || 0) + 1;
+  }
+  const total = Math.max(1, inbox.rows.length - own);
   const box = $("inbox-counts");
   box.replaceChildren();
   for (const [label, n] of Object.entries(counts)) {
@@ -727,6 +848,9 @@ function renderCounts() {
       ),
     );
   }
+  $("inbox-own").textContent = own
+    ? `Your own messages: ${own}, not scored and not counted above.`
+    : "No message of your own in this file.";
 }
 
 function compareRows(a, b) {
@@ -735,44 +859,95 @@ function compareRows(a, b) {
     // Flagged first, the most confident concern first among them, then by date.
     return b.flagged - a.flagged || b.concern - a.concern || (a.time ?? Infinity) - (b.time ?? Infinity);
   }
-  const va = key === "date" ? (a.time ?? -Infinity) : a[key];
-  const vb = key === "date" ? (b.time ?? -Infinity) : b[key];
-  const order = typeof va === "string" ? va.localeCompare(vb) : va - vb;
+  const va = key === "date" ? (a.time ?? -Infinity) : key === "p" ? (a.p ?? -1) : a[key];
+  const vb = key === "date" ? (b.time ?? -Infinity) : key === "p" ? (b.p ?? -1) : b[key];
+  const order = typeof va === "string" ? collate(va, vb) : va - vb;
   return inbox.sortDir * order || b.concern - a.concern;
 }
 
-function renderTable() {
+// Filter and sort all the rows (the view), then draw the current page of it.
+function filterRows() {
   const query = $("inbox-filter").value.trim().toLowerCase();
   const label = $("inbox-label").value;
   const flaggedOnly = $("inbox-flagged").checked;
-  const rows = inbox.rows
-    .filter((r) => !label || r.label === label)
+  inbox.view = inbox.rows
+    .filter((r) => !label || (label === "own" ? r.own : r.label === label))
     .filter((r) => !flaggedOnly || r.flagged)
-    .filter(
-      (r) => !query || `${r.sender} ${r.subject} ${r.snippet} ${r.top_terms} ${r.label}`.toLowerCase().includes(query),
-    )
+    .filter((r) => !query || r.haystack.includes(query))
     .sort(compareRows);
-  const body = document.querySelector("#inbox-table tbody");
-  body.replaceChildren(
-    ...rows.map((r) =>
-      el(
-        "tr",
-        { class: r.flagged ? "flagged" : "", "data-id": r.id, "data-label": r.label },
-        el("td", { text: r.flagged ? "yes" : "no" }),
-        el("td", { text: r.date.replace("T", " ").slice(0, 16) }),
-        el("td", { text: r.sender }),
-        // The message's start, when the results carry it (`score --snippets`): the subject alone is rarely enough.
-        r.snippet
-          ? el("td", {}, el("span", { text: r.subject }), el("span", { class: "snippet", text: r.snippet }))
-          : el("td", { text: r.subject }),
-        el("td", { text: pretty(r.label) }),
-        el("td", { class: "num", text: r.p.toFixed(2) }),
-        el("td", { text: r.top_terms }),
-      ),
-    ),
+  inbox.page = 0;
+  renderPage();
+}
+
+const veiling = () => $("inbox-veil").checked;
+
+function messageRow(r, withSnippets) {
+  const veiled = r.flagged && veiling() && !inbox.revealed.has(r.id);
+  const flaggedCell = el("td", { text: r.flagged ? "yes" : "no" });
+  if (veiled) {
+    const show = el("button", { type: "button", class: "reveal", text: "show", "aria-label": "show this message" });
+    show.addEventListener("click", () => {
+      inbox.revealed.add(r.id);
+      const row = messageRow(r, withSnippets);
+      show.closest("tr").replaceWith(row);
+      const first = row.querySelector("td");
+      first.setAttribute("tabindex", "-1");
+      first.focus();
+    });
+    flaggedCell.append(" ", show);
+  }
+  const veil = veiled ? "veil" : "";
+  const reason = r.fired === "pattern" || r.fired === "both" ? r.pattern : "";
+  const labelCell = r.own
+    ? el("td", { class: "own", text: "your own message" })
+    : el("td", { text: pretty(r.label) });
+  if (reason && !r.own) labelCell.append(el("small", { class: "reason", text: reason }));
+  const cells = [
+    flaggedCell,
+    el("td", { text: r.date.replace("T", " ").slice(0, 16) }),
+    el("td", { text: r.sender }),
+    el("td", { class: veil, text: r.subject }),
+  ];
+  if (withSnippets) {
+    // The message's start, when the results carry it (`score --snippets`): the subject alone is rarely enough.
+    const cell = el("td", { class: veil });
+    if (r.snippet) cell.append(el("span", { class: "snippet", text: r.snippet }));
+    cells.push(cell);
+  }
+  cells.push(
+    labelCell,
+    el("td", { class: "num", text: r.p === null ? "–" : r.p.toFixed(2) }),
+    el("td", { class: veil, text: r.top_terms }),
   );
-  const flagged = inbox.rows.filter((r) => r.flagged).length;
-  setStatus($("inbox-status"), `${inbox.rows.length} message(s), ${flagged} flagged; showing ${rows.length}.`);
+  const classes = [r.flagged ? "flagged" : "", veiled ? "veiled" : ""].filter(Boolean);
+  const attrs = { class: classes.join(" "), "data-id": r.id, "data-label": r.label };
+  if (r.own) attrs["data-own"] = "true";
+  return el("tr", attrs, ...cells);
+}
+
+function renderPage() {
+  const pages = Math.max(1, Math.ceil(inbox.view.length / PAGE_ROWS));
+  inbox.page = Math.min(Math.max(0, inbox.page), pages - 1);
+  const start = inbox.page * PAGE_ROWS;
+  const shown = inbox.view.slice(start, start + PAGE_ROWS);
+  const withSnippets = inbox.hasSnippets;
+  $("snippet-head").hidden = !withSnippets;
+  const body = document.querySelector("#inbox-table tbody");
+  body.replaceChildren(...shown.map((r) => messageRow(r, withSnippets)));
+  const flagged = inbox.flagged;
+  const range = inbox.view.length ? `rows ${start + 1}–${start + shown.length} of ${inbox.view.length}` : "no row";
+  $("page-info").textContent = `${range} (page ${inbox.page + 1} of ${pages})`;
+  $("page-prev").disabled = inbox.page === 0;
+  $("page-next").disabled = inbox.page >= pages - 1;
+  setStatus(
+    $("inbox-status"),
+    `${inbox.rows.length} message(s), ${flagged} flagged; ${inbox.view.length} pass the filters; showing ${range}.`,
+  );
+}
+
+function turnPage(step) {
+  inbox.page += step;
+  renderPage();
 }
 
 function onSort(event) {
@@ -783,13 +958,15 @@ function onSort(event) {
   inbox.sortKey = key;
   for (const th of document.querySelectorAll("#inbox-table th")) th.removeAttribute("aria-sort");
   button.parentElement.setAttribute("aria-sort", inbox.sortDir > 0 ? "ascending" : "descending");
-  renderTable();
+  filterRows();
 }
 
 async function onFiles(event) {
   const status = $("inbox-status");
   const files = [...event.target.files];
   if (!files.length) return;
+  const started = performance.now();
+  setStatus(status, "Reading…");
   let rows = null;
   let summary = null;
   try {
@@ -825,10 +1002,16 @@ async function onFiles(event) {
   inbox.summary = summary;
   inbox.sortKey = null;
   inbox.sortDir = -1;
+  inbox.revealed = new Set();
+  inbox.hasSnippets = rows.some((r) => r.snippet);
+  inbox.flagged = rows.reduce((n, r) => n + (r.flagged ? 1 : 0), 0);
+  for (const th of document.querySelectorAll("#inbox-table th")) th.removeAttribute("aria-sort");
+  document.querySelector('#inbox-table button[data-key="flagged"]').parentElement.setAttribute("aria-sort", "descending");
   $("inbox-out").hidden = false;
   renderCounts();
   renderSenders();
-  renderTable();
+  filterRows();
+  $("inbox-out").dataset.openMs = String(Math.round(performance.now() - started));
 }
 
 // ---------------------------------------------------------------- wiring
@@ -869,6 +1052,15 @@ document.addEventListener("DOMContentLoaded", () => {
     setStatus($("review-status"), "The API key is forgotten.");
   });
   $("inbox-file").addEventListener("change", onFiles);
-  for (const id of ["inbox-filter", "inbox-label", "inbox-flagged"]) $(id).addEventListener("input", renderTable);
+  for (const id of ["inbox-filter", "inbox-label", "inbox-flagged"]) $(id).addEventListener("input", filterRows);
+  $("page-prev").addEventListener("click", () => turnPage(-1));
+  $("page-next").addEventListener("click", () => turnPage(1));
+  $("inbox-veil").checked = localStorage.getItem(VEIL_STORE) === "on";
+  $("inbox-veil").addEventListener("change", () => {
+    localStorage.setItem(VEIL_STORE, $("inbox-veil").checked ? "on" : "off");
+    if (inbox.rows.length) renderPage();
+  });
+  $("message-text").addEventListener("input", countChars);
+  countChars();
   document.querySelector("#inbox-table thead").addEventListener("click", onSort);
 });

@@ -63,6 +63,10 @@ class Stages:
         yield
         self.measured[name] = time.monotonic() - start
 
+    def note(self, line: str) -> None:
+        """A line between stages (what the run decided), where the stage lines go."""
+        print(f"{self.run}: {line}", file=self.out, flush=True)
+
     def save(self) -> None:
         """Keep the stages' timings (beside the others') for the next estimates; never fails a run."""
         with suppress(OSError):

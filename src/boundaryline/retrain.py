@@ -8,7 +8,6 @@ exactly as they were if the run fails or the candidate is refused.
 
 from __future__ import annotations
 
-import sys
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -375,7 +374,7 @@ def _retrain(
         new_rows = data.train["id"].isin(set(merged["id"].iloc[len(merged) - len(checked.accepted) :]))
         lines += ["", *missing_note(missing, in_service.version)]
         for line in missing_note(missing, in_service.version):
-            print(f"retrain: {line}", file=sys.stderr)
+            stages.note(line)
         with stages.stage("fit:prior", f"refitting {in_service.version} towards the new rows"):
             fit = fit_from_service(serving_pipeline, serving_manifest, data.train, new_rows)
         data.provenance.update({key: serving_data[key] for key in missing})

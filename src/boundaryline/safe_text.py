@@ -18,6 +18,7 @@ _FOLDED = re.compile(r"[\t\r\n]+")
 # A cell starting with one of these is a formula to a spreadsheet (OWASP); "'" is its text prefix, so a cell
 # that starts with one is prefixed too, and ``from_spreadsheet`` gives every cell back exactly.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "'")
+FORMULA_START = frozenset(_FORMULA_START)  # for a quick look at a cell's first character
 
 
 def _shown(match: re.Match[str]) -> str:
@@ -45,4 +46,4 @@ def from_spreadsheet(cell: str) -> str:
     return cell[1:] if len(cell) > 1 and cell[0] == "'" and cell[1] in _FORMULA_START else cell
 
 
-__all__ = ["from_spreadsheet", "markdown_cell", "printable", "spreadsheet_cell"]
+__all__ = ["FORMULA_START", "from_spreadsheet", "markdown_cell", "printable", "spreadsheet_cell"]

@@ -19,7 +19,22 @@ from typing import Annotated
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, SettingsError
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+_CHECKOUT = Path(__file__).resolve().parents[2]
+# Run from a checkout (an editable install included), the project's own folder is the root; installed from a
+# wheel, the root is the user's data folder (BOUNDARYLINE_HOME, else the platform's), seeded on first use.
+IN_CHECKOUT = (_CHECKOUT / "pyproject.toml").is_file() and (_CHECKOUT / "src" / "boundaryline").is_dir()
+
+
+def _home() -> Path:
+    given = os.environ.get("BOUNDARYLINE_HOME", "").strip()
+    if given:
+        return Path(given).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("boundaryline", appauthor=False))
+
+
+PROJECT_ROOT = _CHECKOUT if IN_CHECKOUT else _home()
 
 LABELS: tuple[str, ...] = ("professional", "pestering", "inappropriate_proposition")
 CONCERN_LABELS: tuple[str, ...] = ("pestering", "inappropriate_proposition")
@@ -275,8 +290,14 @@ def settings_problem(error: Exception) -> SettingsProblem:
 @lru_cache
 def get_settings() -> Settings:
     """The process-wide settings (cached; tests build their own ``Settings``). A bad value raises
-    ``SettingsProblem`` with one line that names the variable and what it expects."""
+    ``SettingsProblem`` with one line that names the variable and what it expects. Outside a checkout the
+    data folder is seeded with the shipped model first (``home.seed_home``)."""
     try:
-        return Settings()
+        settings = Settings()
     except (ValidationError, SettingsError) as error:
         raise settings_problem(error) from None
+    if not IN_CHECKOUT:  # an installed boundaryline: its data folder gets the shipped model on first use
+        from boundaryline.home import seed_home
+
+        seed_home(settings.models_dir, settings.corpus_path, settings.challenge_path)
+    return settings

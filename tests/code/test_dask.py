@@ -114,7 +114,8 @@ def test_the_engine_starts_its_own_local_cluster(
     dask = run(archive[:2], tiny_trained, None, tmp_path / "dask.csv", engine="dask", jobs=2)
     assert (tmp_path / "dask.csv").read_bytes() == (tmp_path / "local.csv").read_bytes()
     assert dask == local
-    assert "Dask: a LocalCluster on this machine" in capsys.readouterr().err
+    # Its scheduler and dashboard on loopback (issue 23): the link printed is where it listens, never 0.0.0.0.
+    assert "Dask: a LocalCluster on this machine, dashboard http://127.0.0.1:" in capsys.readouterr().err
 
 
 class SynchronousClient:
@@ -192,3 +193,28 @@ def test_the_history_on_the_cluster_is_the_history_of_one_process(owner: str | N
 def test_a_blank_owner_is_refused() -> None:
     with pytest.raises(ValueError, match="holds no address"):
         ScoreOptions(owner=" ")
+
+
+def test_a_local_cluster_listens_on_loopback_unless_settings_open_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Its scheduler and dashboard bind 127.0.0.1 (was the dashboard on 0.0.0.0 behind a 127.0.0.1 link);
+    ``dask_dashboard`` opens it, or turns it off."""
+    import distributed
+
+    from boundaryline.progress import Reporter
+    from boundaryline.scoring.dask_engine import DaskEngine
+
+    seen: list[dict[str, object]] = []
+
+    class Refused(Exception):
+        pass
+
+    def local_cluster(**kwargs: object) -> None:
+        seen.append(kwargs)
+        raise Refused
+
+    monkeypatch.setattr(distributed, "LocalCluster", local_cluster)
+    for dashboard, expected in (("127.0.0.1:0", "127.0.0.1:0"), ("0.0.0.0:8787", "0.0.0.0:8787"), ("", None)):
+        with pytest.raises(Refused), DaskEngine(None, 2, dashboard, Reporter()):
+            pass
+        assert seen[-1]["host"] == "127.0.0.1" and seen[-1]["dashboard_address"] == expected
+    assert Settings().dask_dashboard == "127.0.0.1:0"

@@ -287,6 +287,23 @@ def test_a_second_run_is_refused_while_one_holds_the_registry(
     assert snapshot(tiny_project) == before
 
 
+def test_a_full_disk_during_a_retrain_is_one_line_and_changes_nothing(
+    tiny_project: Settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr("boundaryline.cli.get_settings", lambda: tiny_project)
+    before = snapshot(tiny_project)
+
+    def full_disk(*args: object, **kwargs: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("joblib.dump", full_disk)
+    assert cli(["retrain", str(GOOD), "--quick", "--force"]) == 2
+    err = capsys.readouterr().err
+    assert "No space left on device" in err and "Traceback" not in err
+    assert snapshot(tiny_project) == before
+    assert registry.leftovers(tiny_project.models_dir, tiny_project.corpus_path) == {}
+
+
 STEPS = [  # the promotion, in order: (where the call is looked up, its name, has the pointer moved?)
     (registry, "begin_promotion", False),
     (registry, "promote", False),

@@ -59,9 +59,11 @@ def browser_executable() -> str | None:
     return "" if own.exists() else None
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Any]:
-    """Chromium, started once; a browser that is there but will not start fails the tests, not skips them."""
+    """Chromium, started once for this folder's tests; a browser that is there but will not start fails the
+    tests, not skips them. Package-scoped: Playwright's sync API keeps an event loop running while it is
+    open, and the service tests that run after these call ``asyncio.run``."""
     executable = browser_executable()
     if executable is None:
         pytest.skip(NO_BROWSER)

