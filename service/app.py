@@ -21,11 +21,11 @@ from fastapi.staticfiles import StaticFiles
 from prometheus_client import CollectorRegistry, Counter, GCCollector, PlatformCollector, ProcessCollector
 from prometheus_fastapi_instrumentator import Instrumentator
 from starlette.middleware.trustedhost import TrustedHostMiddleware
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 import boundaryline
 from boundaryline.settings import Settings, SettingsProblem, get_settings
-from service.guards import BodyLimit, SecurityHeaders, check_allowed_hosts, docs_policy
+from service.guards import BodyLimit, SecurityHeaders, StartWatch, check_allowed_hosts, docs_policy
 from service.ratelimit import RateLimit
 from service.routes import api_router, health, web
 from service.state import CurrentModel, ServiceState
@@ -62,22 +62,16 @@ class ErrorBoundary:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        started = False
-
-        async def watch(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
+        watched = StartWatch(send)
         try:
-            await self.app(scope, receive, watch)
+            await self.app(scope, receive, watched)
         except Exception as error:
             frame = traceback.extract_tb(error.__traceback__)[-1]
             log.error(
                 "internal error on %s %s: %s at %s:%d in %s",
                 scope["method"], scope["path"], type(error).__name__, frame.filename, frame.lineno or 0, frame.name,
             )  # fmt: skip
-            if not started:
+            if not watched.started:
                 await JSONResponse({"detail": "internal error"}, status_code=500)(scope, receive, send)
 
 

@@ -25,6 +25,17 @@ def body_limit_detail(limit: int) -> str:
     return f"request body over {limit:,} bytes (BOUNDARYLINE_MAX_REQUEST_BYTES)"
 
 
+class StartWatch:
+    """A ``send`` that remembers whether the response has started: after that, no other answer can be sent."""
+
+    def __init__(self, send: Send) -> None:
+        self.send, self.started = send, False
+
+    async def __call__(self, message: Message) -> None:
+        self.started = self.started or message["type"] == "http.response.start"
+        await self.send(message)
+
+
 class BodyTooLarge(HTTPException):
     """Raised from ``receive()`` once the body passes the limit. An ``HTTPException``, so that FastAPI lets it
     through its body reading (anything else becomes a 400 there) and answers it as a JSON 413; the middleware
@@ -53,7 +64,6 @@ class BodyLimit:
             await self.refuse(scope, receive, send)
             return
         received = 0
-        started = False
 
         async def counted() -> Message:
             nonlocal received
@@ -64,15 +74,11 @@ class BodyLimit:
                     raise BodyTooLarge(self.limit)
             return message
 
-        async def watch(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
+        watched = StartWatch(send)
         try:
-            await self.app(scope, counted, watch)
+            await self.app(scope, counted, watched)
         except BodyTooLarge:
-            if started:
+            if watched.started:
                 raise
             await self.refuse(scope, receive, send)
 
