@@ -16,7 +16,7 @@ from pathlib import Path
 
 from boundaryline.inbox import FORMATS
 from boundaryline.safe_text import printable
-from boundaryline.settings import Settings, get_settings
+from boundaryline.settings import Settings, SettingsProblem, get_settings
 
 log = logging.getLogger("boundaryline")
 
@@ -379,17 +379,21 @@ def cmd_watch(args: argparse.Namespace, settings: Settings) -> ExitCode:
     return ExitCode.OK
 
 
-def cmd_filter(args: argparse.Namespace, settings: Settings) -> ExitCode:
+def cmd_filter(args: argparse.Namespace, settings: Settings | None) -> ExitCode:
     """One message on standard input, the same on standard output with ``X-Boundaryline-*`` headers
-    (``boundaryline.live.filter``); a message that cannot be scored is written unchanged."""
+    (``boundaryline.live.filter``); a message that cannot be scored is written unchanged. The settings are
+    read here (``main`` passes none): a bad ``BOUNDARYLINE_*`` value must not lose the message either."""
     from boundaryline.live.filter import Filtered, FilterExit, filter_message
     from boundaryline.live.model import load_model
 
     raw = sys.stdin.buffer.read()
     try:
+        settings = settings or get_settings()
         result = filter_message(raw, load_model(settings), settings)
     except Exception as error:  # no model, a broken one: the message is delivered as it came
-        said = type(error).__name__ + (f": {error}" if isinstance(error, (RuntimeError, OSError)) else "")
+        said = type(error).__name__ + (
+            f": {error}" if isinstance(error, (RuntimeError, OSError, SettingsProblem)) else ""
+        )
         result = Filtered(raw, FilterExit.NOT_SCORED, reason=said)
     sys.stdout.buffer.write(result.output)
     sys.stdout.buffer.flush()
@@ -604,7 +608,7 @@ def main(argv: Sequence[str] | None = None) -> ExitCode:
     for signum in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, _stop)
     try:
-        settings = get_settings()
+        settings = get_settings() if args.func is not cmd_filter else None  # the filter reads its own
         return ExitCode(args.func(args, settings))
     except (FileNotFoundError, ValueError) as error:
         print(f"boundaryline {args.command}: {printable(str(error))}", file=sys.stderr)

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import json
 import shutil
+import tempfile
 from importlib import resources
 from pathlib import Path
 
-from boundaryline.files import write_atomic
-from boundaryline.registry import MANIFEST_FILE, corpus_snapshot, current_version, promote
+from filelock import FileLock
+
+from boundaryline.files import default_mode, write_atomic
+from boundaryline.registry import LOCK_FILE, MANIFEST_FILE, corpus_snapshot, current_version, promote
 
 
 def shipped_folder() -> Path | None:
@@ -28,17 +31,23 @@ def seed_home(models_dir: Path, corpus_path: Path, challenge_path: Path) -> str 
     shipped = shipped_folder()
     if shipped is None or current_version(models_dir) is not None:
         return None
-    version = str(json.loads((shipped / MANIFEST_FILE).read_text(encoding="utf-8"))["version"])
-    target = models_dir / version
-    if not target.exists():
-        staging = models_dir / f".{version}.seeding"
-        shutil.rmtree(staging, ignore_errors=True)
-        shutil.copytree(shipped, staging, ignore=shutil.ignore_patterns("challenge.csv", "__pycache__"))
-        staging.rename(target)
-    promote(models_dir, version, reason="seeded from the installed package")
-    snapshot = corpus_snapshot(models_dir, version)
-    if snapshot is not None and not corpus_path.exists():
-        write_atomic(corpus_path, snapshot)
-    if (shipped / "challenge.csv").is_file() and not challenge_path.exists():
-        write_atomic(challenge_path, (shipped / "challenge.csv").read_bytes())
+    models_dir.mkdir(parents=True, exist_ok=True)
+    # Two first runs at once (a mail filter on a fresh install): one seeds, the other waits, then finds it seeded.
+    with FileLock(models_dir / LOCK_FILE, timeout=120):
+        if current_version(models_dir) is not None:
+            return None
+        version = str(json.loads((shipped / MANIFEST_FILE).read_text(encoding="utf-8"))["version"])
+        target = models_dir / version
+        if not target.exists():
+            staging = Path(tempfile.mkdtemp(prefix=f".{version}.", dir=models_dir))  # a stopped run's is a leftover
+            shutil.copytree(shipped, staging, ignore=shutil.ignore_patterns("challenge.csv", "__pycache__"),
+                            dirs_exist_ok=True)  # fmt: skip
+            staging.chmod(default_mode(target, folder=True))  # mkdtemp makes it private (0700)
+            staging.rename(target)
+        promote(models_dir, version, reason="seeded from the installed package")
+        snapshot = corpus_snapshot(models_dir, version)
+        if snapshot is not None and not corpus_path.exists():
+            write_atomic(corpus_path, snapshot)
+        if (shipped / "challenge.csv").is_file() and not challenge_path.exists():
+            write_atomic(challenge_path, (shipped / "challenge.csv").read_bytes())
     return version

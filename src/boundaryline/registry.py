@@ -31,6 +31,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 from filelock import FileLock, Timeout
 
 from boundaryline.files import default_mode, sha256_file, write_atomic
@@ -250,6 +251,9 @@ def _write_table(pipeline: Pipeline, folder: Path, check_texts: Sequence[str], v
     except Unfoldable as error:
         raise ModelError(f"version {version} refused: its scoring table is not exact: {error}") from None
     table.save(folder / TABLE_FILE)
+    saved = ScoringTable.load(folder / TABLE_FILE)  # the file, not the memory, is what scoring will load
+    if saved.terms != table.terms or saved.blocks != table.blocks or not np.array_equal(saved.weights, table.weights):
+        raise ModelError(f"version {version} refused: its scoring table did not read back as written")
     return {
         "file": TABLE_FILE,
         "sha256": sha256_file(folder / TABLE_FILE),

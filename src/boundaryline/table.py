@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from sklearn.pipeline import Pipeline
 
 TABLE_FILE = "scoring.npz"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: terms as one string and their lengths (1 joined them with NUL)
 TOLERANCE = 1e-9  # the largest gap to predict_proba a table may show on the texts it is checked on
 
 
@@ -204,7 +204,9 @@ class ScoringTable:
         np.savez(
             buffer,
             header=np.frombuffer(json.dumps(header).encode("utf-8"), dtype=np.uint8),
-            terms=np.frombuffer("\x00".join(self.terms).encode("utf-8"), dtype=np.uint8),
+            # One string and each term's length: a term may hold any character (a NUL included), so no separator.
+            terms=np.frombuffer("".join(self.terms).encode("utf-8"), dtype=np.uint8),
+            term_lengths=np.fromiter(map(len, self.terms), dtype=np.int64, count=len(self.terms)),
             idf=self.idf,
             weights=self.weights,
             intercept=self.intercept,
@@ -223,7 +225,9 @@ class ScoringTable:
             header: dict[str, Any] = json.loads(data["header"].tobytes().decode("utf-8"))
             if header.get("format") != FORMAT_VERSION:
                 raise ValueError(f"{path}: scoring table format {header.get('format')!r}, expected {FORMAT_VERSION}")
-            terms = data["terms"].tobytes().decode("utf-8").split("\x00")
+            text = data["terms"].tobytes().decode("utf-8")
+            ends = np.cumsum(data["term_lengths"]).tolist()
+            terms = [text[start:end] for start, end in zip([0, *ends[:-1]], ends, strict=True)]
             blocks = tuple(BlockSpec(**{**b, "ngram_range": tuple(b["ngram_range"])}) for b in header["blocks"])
             table = cls(
                 labels=tuple(header["labels"]),

@@ -6,6 +6,7 @@ import socket
 import subprocess
 import sys
 import time
+import zipfile
 from pathlib import Path
 
 import httpx
@@ -24,6 +25,10 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
         check=True, capture_output=True,
     )  # fmt: skip
     [wheel] = (where / "wheel").glob("boundaryline-*.whl")
+    with zipfile.ZipFile(wheel) as archive:  # corpus building stays in the checkout; the model in service ships
+        names = archive.namelist()
+    assert not [n for n in names if n.startswith("boundaryline/corpus/")]
+    assert "boundaryline/shipped/scoring.npz" in names
     subprocess.run(
         [sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(where / "site"), str(wheel)],
         check=True, capture_output=True,

@@ -123,3 +123,12 @@ def test_a_version_whose_table_would_differ_is_refused_and_leaves_nothing(tmp_pa
     with pytest.raises(ModelError, match="refused: its scoring table is not exact"):
         registry.save_model(pipeline, {}, tmp_path, check_texts=["Coffee next week?"])
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_term_may_hold_any_character(tmp_path: Path) -> None:
+    """A NUL survives the normalisation and a char n-gram may hold one: terms are stored with their lengths."""
+    spec = BlockSpec("char_wb", (1, 2), None, False, False, False, "l2", 3)
+    table = ScoringTable(("a", "b", "c"), (spec,), ["b\x00", "\x00", "c"], np.ones(3), np.ones((3, 3)), np.zeros(3),
+                         frozenset())  # fmt: skip
+    table.save(tmp_path / "t.npz")
+    assert ScoringTable.load(tmp_path / "t.npz").terms == ["b\x00", "\x00", "c"]

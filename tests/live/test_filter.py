@@ -159,3 +159,7 @@ def test_the_installed_command_filters_standard_input(texts: Texts, tiny_trained
     done = subprocess.run(command, input=raw, capture_output=True, env=env, timeout=60, check=False)
     assert done.returncode == 1, done.stderr.decode()
     check(raw, done.stdout)
+    bad_settings = env | {"BOUNDARYLINE_THRESHOLDS": "not json"}  # the message must not be lost to a bad value
+    done = subprocess.run(command, input=raw, capture_output=True, env=bad_settings, timeout=60, check=False)
+    assert (done.returncode, done.stdout) == (2, raw)
+    assert "BOUNDARYLINE_THRESHOLDS" in done.stderr.decode() and "passed on unchanged" in done.stderr.decode()

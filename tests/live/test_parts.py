@@ -41,6 +41,7 @@ def test_an_imap_url_names_the_account(url: str, expected: tuple[object, ...]) -
         ("https://ana@example.com/INBOX", "starts with imaps://"),
         ("imaps://imap.example.com/INBOX", "no user"),
         ("imaps://ana@imap.example.com:99999/INBOX", "not an IMAP URL"),
+        ("imaps://ana:hunter2/INBOX", "not an IMAP URL"),  # no host: the password would read as a port
         ("imaps://ana@imap.example.com/INBOX?x=1", "without ?"),
     ],
 )

@@ -70,8 +70,8 @@ class Account:
         try:
             parts = urlsplit(url.strip())
             port = parts.port
-        except ValueError as error:
-            raise MailboxError(f"not an IMAP URL ({error}); expected imaps://user@host[:port]/INBOX") from None
+        except ValueError:  # its message may quote the URL, a password included ("imaps://ana:secret/INBOX")
+            raise MailboxError("not an IMAP URL; expected imaps://user@host[:port]/INBOX") from None
         if parts.scheme not in PORTS:
             raise MailboxError("an IMAP URL starts with imaps:// (TLS) or imap:// (STARTTLS)")
         userinfo, at, _ = parts.netloc.rpartition("@")
@@ -118,24 +118,25 @@ def connect(account: Account, password: str, *, insecure: bool = False, timeout:
     if insecure:
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
-    if account.scheme == "imaps":
-        client = IMAPClient(account.host, account.port, ssl=True, ssl_context=context, timeout=timeout)
-    else:
-        client = IMAPClient(account.host, account.port, ssl=False, timeout=timeout)
-        if client.has_capability("STARTTLS"):
-            client.starttls(context)
-        elif not (insecure and account.loopback):
-            client.shutdown()
-            raise MailboxError(
-                f"{account.host} offers no STARTTLS: refusing to send the password in the clear (plain IMAP is"
-                " allowed only to this machine, with --insecure)"
-            )
-    try:
-        client.login(account.user, password)
-    except IMAPClientError as error:
+    tls = account.scheme == "imaps"
+    client = IMAPClient(account.host, account.port, ssl=tls, ssl_context=context if tls else None, timeout=timeout)
+    try:  # whatever fails after the connection is made, the socket is closed before the error goes up
+        if not tls:
+            if client.has_capability("STARTTLS"):
+                client.starttls(context)
+            elif not (insecure and account.loopback):
+                raise MailboxError(
+                    f"{account.host} offers no STARTTLS: refusing to send the password in the clear (plain IMAP"
+                    " is allowed only to this machine, with --insecure)"
+                )
+        try:
+            client.login(account.user, password)
+        except IMAPClientError as error:
+            # the server's answer, which never holds the password (imapclient also redacts LOGIN from its log)
+            raise LoginRefused(f"the login of {account.user} at {account.host} was refused: {error}") from None
+    except BaseException:
         client.shutdown()
-        # the server's answer, which never holds the password (imapclient also redacts LOGIN from its own log)
-        raise LoginRefused(f"the login of {account.user} at {account.host} was refused: {error}") from None
+        raise
     return client
 
 
