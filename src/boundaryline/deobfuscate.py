@@ -2,7 +2,7 @@ r"""Undo the disguises people use to slip a word past a filter, before the text 
 
 People who harass write ``s e x y``, ``s.e.x.y``, ``s\u200be\u200bx\u200by`` (zero-width joins), ``s3xy``,
 ``ѕеху`` (Cyrillic look-alikes), ``𝐬𝐞𝐱𝐲`` and ``sexxxyyy``. Each ``Step`` below (a pattern, its replacement
-and a cheap test of whether it can apply) runs in order in ``features.normalise_text`` (inside the pipeline,
+and a cheap test of whether it can apply) runs in order in ``text.normalise_text`` (inside the pipeline,
 so training and scoring agree) and, keeping each character's origin, in ``highlight``. A step changes only
 what it matches, and only when the result is an English word (symspellpy's frequency list plus a few chat
 words) or the disguise is plain, so "4pm", "covid19", "B2B", "e.g." and ordinary text in any language come

@@ -5,13 +5,8 @@ from __future__ import annotations
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
 from sklearn.pipeline import FeatureUnion
 
-from boundaryline.text import (  # noqa: F401  (the pickled pipelines name features.normalise_texts)
-    TOKEN_PATTERN,
-    char_wb_ngrams,
-    normalise_text,
-    normalise_texts,
-    word_ngrams,
-)
+from boundaryline.text import TOKEN_PATTERN, char_wb_ngrams, word_ngrams
+from boundaryline.text import normalise_texts as normalise_texts  # the pickled pipelines name it from here
 
 # English function words (scikit-learn's list), their contractions and their txt-speak spellings: on their
 # own they say how a person writes, not what the message does, so a model that leans on them learns a voice,

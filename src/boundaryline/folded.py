@@ -2,9 +2,9 @@
 
 A TF-IDF vector followed by a linear model is ``decision = Σ_t tf_t · idf_t · coef_t / ‖tf · idf‖ + intercept``
 per vectoriser block, so each vocabulary entry's IDF (and the union's block weight) is folded into the
-coefficients once, at load, and a message is scored with one pass over its tokens. The tokens come from
-the fitted vectorisers' own analyzers (``build_analyzer``, the very call sklearn's ``transform`` makes), so
-they cannot drift from what the model was trained on. The sklearn pipeline stays the truth: the table is
+coefficients once, when the scoring table is built, and a message is scored with one pass over its tokens.
+The tokens come from the analyzers of ``text`` (those the fitted vectorisers call themselves), so they cannot
+drift from what the model was trained on. The sklearn pipeline stays the truth: the table is
 built from it (``table.ScoringTable.of_pipeline``, which refuses any shape it does not reproduce) and checked
 against ``pipeline.predict_proba`` before it is saved or used. Nothing here imports scikit-learn or scipy.
 """
@@ -14,12 +14,8 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
-
-if TYPE_CHECKING:
-    from scipy import sparse
 
 
 @dataclass(frozen=True)
@@ -41,10 +37,6 @@ class Rows:
     indptr: np.ndarray
     indices: np.ndarray
     data: np.ndarray
-
-    @classmethod
-    def of(cls, matrix: sparse.csr_matrix) -> Rows:
-        return cls(matrix.indptr, matrix.indices, matrix.data)
 
     def __len__(self) -> int:
         return len(self.indptr) - 1

@@ -64,7 +64,7 @@ class Highlight:
 
 
 def normalise_with_origins(text: str) -> tuple[str, list[Span]]:
-    """``features.normalise_text(text)`` and, for each of its characters, the original span it came from."""
+    """``text.normalise_text(text)`` and, for each of its characters, the original span it came from."""
     current = text.translate(_APOSTROPHES)  # one character for one: the spans stay as they are
     origins: list[Span] = [(i, i + 1) for i in range(len(text))]
     current, origins = _substitute(current, origins, _MASK, mask_token)

@@ -9,8 +9,8 @@ from boundaryline import features
 from boundaryline import text as text_module
 from boundaryline.data import load_challenge, load_corpus
 from boundaryline.deobfuscate import STEPS as DEOBFUSCATION_STEPS
-from boundaryline.features import normalise_text, normalise_texts
 from boundaryline.settings import Settings
+from boundaryline.text import normalise_text, normalise_texts
 
 
 @pytest.mark.parametrize(

@@ -4,9 +4,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from boundaryline.features import normalise_text
 from boundaryline.highlight import Segment, highlight, normalise_with_origins, word_weights
 from boundaryline.predict import Scorer
+from boundaryline.text import normalise_text
 
 MESSAGES = [
     "Loved your talk!! Drinks after, just the two of us?",

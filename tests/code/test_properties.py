@@ -5,10 +5,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from boundaryline.data import near_duplicate_pairs, text_key
-from boundaryline.features import normalise_text
 from boundaryline.inbox.cleanup import strip_quoted_and_signature
 from boundaryline.predict import decide
 from boundaryline.settings import LABELS
+from boundaryline.text import normalise_text
 
 probability_rows = st.lists(st.floats(0.001, 1.0), min_size=3, max_size=3).map(lambda r: np.array(r) / sum(r))
 
