@@ -20,10 +20,10 @@ import numpy as np
 
 @dataclass(frozen=True)
 class Block:
-    """One vectoriser of the feature union: its analyzer and how its term counts become feature values."""
+    """One vectoriser of the feature union: which columns a text's terms fall in, and how its term counts
+    become feature values."""
 
-    analyze: Callable[[str], list[str]]
-    vocabulary: dict[str, int]  # term -> column in the union's output
+    columns: Callable[[str], list[int]]  # the union's output column of each term the analyzer gives, if known
     sublinear: bool
     binary: bool
     norm: str | None
@@ -68,9 +68,8 @@ class FoldedModel:
         idf = self._idf_list
         for block in self.blocks:
             counts: dict[int, int] = {}
-            for column in map(block.vocabulary.get, block.analyze(normalised)):
-                if column is not None:
-                    counts[column] = counts.get(column, 0) + 1
+            for column in block.columns(normalised):
+                counts[column] = counts.get(column, 0) + 1
             order = sorted(counts)
             tfs = [1.0 if block.binary else float(counts[c]) for c in order]
             if block.sublinear:
@@ -93,7 +92,7 @@ class FoldedModel:
         lengths_of: list[int] = []  # how many of them each (text, block) segment has
         for text in normalised:
             for block in self.blocks:
-                columns = [c for c in map(block.vocabulary.get, block.analyze(text)) if c is not None]
+                columns = block.columns(text)
                 found += columns
                 lengths_of.append(len(columns))
         # Count repeats with one sort: unique (segment, column) keys, in row order and column order.

@@ -58,9 +58,9 @@ class Scorer:
         self.labels: list[str] = list(table.labels)
         self.thresholds = thresholds_in_force(thresholds or {}, self.manifest)
         self.top_k = top_k
-        # One entry per feature column, in the union's output order: the term and whether it is a char n-gram.
-        self._names = np.array(table.terms, dtype=object)
+        # Per feature column (the terms are the table's): whether it is a char n-gram, shared out among words.
         self._is_char = table.is_char
+        self._has_char = bool(self._is_char.any())
         char_blocks = [block for block in table.blocks if block.kind != "word"]
         self._char_analyzer = table.analyzer(char_blocks[0]) if char_blocks else None
         # Words repeat across messages, so each word's character n-grams are counted once and kept.
@@ -135,13 +135,11 @@ class Scorer:
             wanted = [label in CONCERN_LABELS for label in labels]
         else:
             wanted = [explain] * len(texts) if isinstance(explain, bool) else list(explain)
-        k = top_k or self.top_k
-        results = []
-        for i, (label, row) in enumerate(zip(labels, proba.tolist(), strict=True)):
-            explanation = self._supporting(matrix, i, normalised[i], label, k) if wanted[i] else None
-            scores = dict(zip(self.labels, row, strict=True))
-            results.append(Score(label, scores, label in CONCERN_LABELS, explanation))
-        return results
+        evidence = self._supporting(matrix, normalised, labels, wanted, top_k or self.top_k)
+        return [
+            Score(label, dict(zip(self.labels, row, strict=True)), label in CONCERN_LABELS, explanation)
+            for label, row, explanation in zip(labels, proba.tolist(), evidence, strict=True)
+        ]
 
     def explain(self, text: str, label: str | None = None) -> Explanation:
         """Every term's contribution to ``label``'s decision value (default: the label the message gets)."""
@@ -152,20 +150,29 @@ class Scorer:
             label = decide(proba, self.labels, self.thresholds)[0]
         return self._explain_row(matrix, 0, normalised[0], label)
 
-    def _supporting(self, matrix: Rows, i: int, normalised: str, label: str, k: int) -> list[Contribution]:
-        """``_explain_row(...).supporting(k)`` without sorting every term: the k largest positive pushes by
-        ``argpartition``, ties at the k-th kept so that the order (weight, then term) is the same."""
-        start, end = matrix.indptr[i], matrix.indptr[i + 1]
-        columns = matrix.indices[start:end]
-        if self._is_char[columns].any():  # char n-grams are shared out among words first: the full path
-            return self._explain_row(matrix, i, normalised, label).supporting(k)
-        pushes = self._weights[columns, self.labels.index(label)] * matrix.data[start:end]
-        positive = np.flatnonzero(pushes > 0)
-        if len(positive) > k:
-            kth = -np.partition(-pushes[positive], k - 1)[k - 1]
-            positive = positive[pushes[positive] >= kth]
-        found = sorted(zip((-pushes[positive]).tolist(), self._names[columns[positive]].tolist(), strict=True))
-        return [Contribution(term, -weight) for weight, term in found[:k]]
+    def _supporting(
+        self, matrix: Rows, normalised: list[str], labels: list[str], wanted: list[bool], k: int
+    ) -> list[list[Contribution] | None]:
+        """``_explain_row(...).supporting(k)`` for each wanted row (None for the others), without building every
+        term's contribution: every term's push on its row's label in one product, then each row's k largest
+        positive pushes, ordered by weight then term as the full explanation orders them."""
+        evidence: list[list[Contribution] | None] = [None] * len(labels)
+        if not any(wanted):
+            return evidence
+        label_index = np.array([self.labels.index(label) for label in labels])
+        on_label = np.repeat(label_index, np.diff(matrix.indptr))
+        pushes = (self._weights[matrix.indices, on_label] * matrix.data).tolist()
+        columns, bounds, terms = matrix.indices.tolist(), matrix.indptr.tolist(), self.table.terms
+        for i in (i for i, want in enumerate(wanted) if want):
+            start, end = bounds[i], bounds[i + 1]
+            if self._has_char and self._is_char[columns[start:end]].any():  # shared out among words: the full path
+                evidence[i] = self._explain_row(matrix, i, normalised[i], labels[i]).supporting(k)
+                continue
+            found = (
+                (-push, terms[c]) for push, c in zip(pushes[start:end], columns[start:end], strict=True) if push > 0
+            )
+            evidence[i] = [Contribution(term, -weight) for weight, term in sorted(found)[:k]]
+        return evidence
 
     def _explain_row(self, matrix: Rows, i: int, normalised: str, label: str) -> Explanation:
         k = self.labels.index(label)
@@ -174,10 +181,13 @@ class Scorer:
         pushes = self._weights[columns, k] * values
         is_char = self._is_char[columns]
         terms: dict[str, float] = defaultdict(float)
-        for name, push in zip(self._names[columns[~is_char]].tolist(), pushes[~is_char].tolist(), strict=True):
-            terms[name] += push
+        names = self.table.terms
+        for column, push in zip(columns[~is_char].tolist(), pushes[~is_char].tolist(), strict=True):
+            terms[names[column]] += push
         if is_char.any():
-            char_pushes = dict(zip(self._names[columns[is_char]].tolist(), pushes[is_char].tolist(), strict=True))
+            char_pushes = {
+                names[c]: push for c, push in zip(columns[is_char].tolist(), pushes[is_char].tolist(), strict=True)
+            }
             self._spread_char_ngrams(normalised, char_pushes, terms)
         ordered = sorted(terms.items(), key=lambda item: (-abs(item[1]), item[0]))
         intercept = float(self.folded.intercept[k])

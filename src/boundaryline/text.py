@@ -8,7 +8,7 @@ in training and the text it scores can never be cleaned differently.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from boundaryline.deobfuscate import STEPS as DEOBFUSCATION_STEPS
 
@@ -44,6 +44,16 @@ _SPACE = re.compile(r"\s+")  # what ``str.split()`` splits on; the highlighter m
 # Words (with inner apostrophes, so "don't" stays one token) and single emoji/pictographs,
 # which carry tone in DMs ("😉", "😘") and which sklearn's default pattern throws away.
 TOKEN_PATTERN = r"(?u)\b\w[\w']*\b|[\u2600-\u27bf\U0001f300-\U0001faff]"
+# The same tokens, found 1.6x faster: a match of ``\b\w[\w']*\b`` is a run of word characters and apostrophes
+# that starts a word, less its trailing apostrophes, which is what ``\w+(?:'+\w+)*`` matches; without the
+# leading ``\b`` the regex engine can skip ahead to a token's first character. Scoring tokenises with it
+# (``tokenizer``); the vectorisers keep sklearn's pattern (tests/code/test_table.py compares the two).
+_FASTER_PATTERNS = {TOKEN_PATTERN: r"\w+(?:'+\w+)*|[\u2600-\u27bf\U0001f300-\U0001faff]"}
+
+
+def tokenizer(token_pattern: str) -> Callable[[str], list[str]]:
+    """``re.compile(token_pattern).findall``, by an equivalent faster pattern where one is known."""
+    return re.compile(_FASTER_PATTERNS.get(token_pattern, token_pattern)).findall
 
 
 _DIGIT = re.compile(r"\d")
@@ -85,7 +95,6 @@ __all__ = ["TOKEN_PATTERN", "normalise_text", "normalise_texts"]
 # and so does the scoring table, which must reproduce them without scikit-learn)
 
 _EDGES = re.compile(r"^\W+|\W+$")
-_WHITE_SPACES = re.compile(r"\s\s+")  # sklearn's ``_white_spaces``
 
 
 def word_ngrams(tokens: list[str], ngram_range: tuple[int, int], function_words: frozenset[str] | None) -> list[str]:
@@ -106,23 +115,34 @@ def word_ngrams(tokens: list[str], ngram_range: tuple[int, int], function_words:
 
 def char_wb_ngrams(text: str, ngram_range: tuple[int, int], function_words: frozenset[str] | None) -> list[str]:
     """sklearn's ``char_wb`` n-grams (each white-space word padded with a space, n-grams inside it); with
-    ``function_words``, of content words only (``features.ContextualCharVectorizer``)."""
-    words = text.split()
-    if function_words is not None:
-        text = " ".join(w for w in words if _EDGES.sub("", w) not in function_words)
-    text = _WHITE_SPACES.sub(" ", text)
+    ``function_words``, of content words only (``features.ContextualCharVectorizer``). Word by word: a
+    scorer may keep each word's n-grams (``table``), since they depend on the word alone."""
+    grams: list[str] = []
+    for word in text.split():
+        if function_words is None or is_content_word(word, function_words):
+            grams += word_char_ngrams(word, ngram_range)
+    return grams
+
+
+def is_content_word(word: str, function_words: frozenset[str]) -> bool:
+    """Whether a white-space word counts in the contextual char n-grams: not a function word once edge
+    punctuation is dropped ("you," is "you")."""
+    return _EDGES.sub("", word) not in function_words
+
+
+def word_char_ngrams(word: str, ngram_range: tuple[int, int]) -> list[str]:
+    """The ``char_wb`` n-grams of one white-space word, in sklearn's order (``_char_wb_ngrams``)."""
     min_n, max_n = ngram_range
     grams: list[str] = []
     append = grams.append
-    for w in text.split():
-        w = " " + w + " "
-        w_len = len(w)
-        for n in range(min_n, max_n + 1):
-            offset = 0
+    w = " " + word + " "
+    w_len = len(w)
+    for n in range(min_n, max_n + 1):
+        offset = 0
+        append(w[offset : offset + n])
+        while offset + n < w_len:
+            offset += 1
             append(w[offset : offset + n])
-            while offset + n < w_len:
-                offset += 1
-                append(w[offset : offset + n])
-            if offset == 0:  # count a short word (w_len < n) only once
-                break
+        if offset == 0:  # count a short word (w_len < n) only once
+            break
     return grams

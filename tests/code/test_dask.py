@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import os
 import random
 from collections.abc import Iterator
@@ -21,7 +20,16 @@ from boundaryline.progress import TerminalReporter
 from boundaryline.scoring import ScoreOptions, score_inbox
 from boundaryline.scoring.history import Cues, rank_senders, run_history
 from boundaryline.scoring.output import BatchSummary, TextSide
-from boundaryline.scoring.part_files import PartResult, PieceJob, decode_kept, encode_part_line, write_piece
+from boundaryline.scoring.part_files import (
+    PART_SUFFIX,
+    PartResult,
+    PieceJob,
+    decode_kept,
+    decode_row,
+    encode_part_line,
+    part_lines,
+    write_piece,
+)
 from boundaryline.settings import LABELS, Settings
 from tests.archive import make_archive
 
@@ -152,8 +160,8 @@ def _random_parts(rng: random.Random, folder: Path) -> list[PartResult]:
             cues = Cues(refusal=rng.random() < 0.3, request=rng.random() < 0.7)
             lines.append(encode_part_line(message, label, cues, TextSide(label, (0.3, 0.3, 0.4), "")))
             number += 1
-        path = folder / f"part-{index:06d}.scored.jsonl"
-        path.write_text("".join(lines), encoding="utf-8")
+        path = folder / f"part-{index:06d}{PART_SUFFIX}"
+        path.write_bytes(b"".join(lines))
         results.append(PartResult(index, path, len(lines), (), None))
     return results
 
@@ -172,9 +180,7 @@ def test_the_history_on_the_cluster_is_the_history_of_one_process(owner: str | N
         folder = tmp_path / str(seed)
         folder.mkdir()
         results = _random_parts(random.Random(seed), folder)
-        kept = [
-            decode_kept(json.loads(line)) for r in results for line in r.rows.read_text(encoding="utf-8").splitlines()
-        ]
+        kept = [decode_kept(fields) for r in results for fields in part_lines(r.rows)]
         owner, verdicts, applied = run_history(kept, options.owner_names, settings)
         expected, start = [], 0
         for r in results:
@@ -218,3 +224,24 @@ def test_a_local_cluster_listens_on_loopback_unless_settings_open_it(monkeypatch
             pass
         assert seen[-1]["host"] == "127.0.0.1" and seen[-1]["dashboard_address"] == expected
     assert Settings().dask_dashboard == "127.0.0.1:0"
+
+
+def test_part_records_read_back_as_written(tmp_path: Path) -> None:
+    """Records that repeat values (the empty strings, a sender) read back as written, record by record, and a
+    part file that names a class is refused rather than run."""
+    import pickle
+
+    messages = [Message(f"m{i}", "", "", "ana@x.com", "o@x.com", None, subject="" if i % 2 else "hi") for i in range(5)]
+    sides = [TextSide("professional", (0.9, 0.05, 0.05), "" if i % 2 else "coffee (+0.10)") for i in range(5)]
+    path = tmp_path / f"part-000000{PART_SUFFIX}"
+    path.write_bytes(
+        b"".join(
+            encode_part_line(m, "professional", Cues(False, True), s) for m, s in zip(messages, sides, strict=True)
+        )
+    )
+    for fields, message, side in zip(part_lines(path), messages, sides, strict=True):
+        found, found_side = decode_row(fields)
+        assert (found.id, found.subject, found_side) == (message.id, message.subject, side)
+    path.write_bytes(pickle.dumps(Path("x")))
+    with pytest.raises(pickle.UnpicklingError, match="plain values only"):
+        list(part_lines(path))

@@ -1,12 +1,25 @@
+from collections import deque
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from boundaryline.data import load_corpus
 from boundaryline.inbox import Message
 from boundaryline.owner import Owner
 from boundaryline.scoring.history import Cues, history_verdicts, rank_senders
-from boundaryline.senders import REFUSAL, REQUEST, PatternTracker, SenderSummary, address, is_refusal, is_request
+from boundaryline.senders import (
+    REFUSAL,
+    REQUEST,
+    PatternTracker,
+    Rule,
+    SenderSummary,
+    _inside_a_window,
+    address,
+    is_refusal,
+    is_request,
+)
 from boundaryline.settings import Settings
 
 OWNER = "Priya Raman <priya@example.com>"
@@ -141,3 +154,29 @@ def test_a_run_is_followed_incrementally() -> None:
     tracker.owner_wrote(["a"], refused=True)
     after = tracker.received("a", T0 + timedelta(days=2), None)
     assert (after.unanswered, after.span, after.after_refusal) == (1, timedelta(0), True)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.integers(min_value=0, max_value=60 * 24 * 40), max_size=80), st.integers(0, 60 * 24 * 40))
+def test_the_window_bisection_is_the_plain_count(minutes: list[int], at: int) -> None:
+    """``_inside_a_window`` bisects the sorted turn starts; a plain count over every start gives the same."""
+    rule = Rule()
+    starts = deque(sorted(T0 + timedelta(minutes=m) for m in minutes))
+    when = T0 + timedelta(minutes=at)
+    expected = None
+    for turns, window in rule.windows:
+        inside = [start for start in starts if when - start <= window]
+        if len(inside) >= turns:
+            expected = (len(inside), inside[0])
+            break
+    assert _inside_a_window(starts, when, rule) == expected
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.integers(min_value=0, max_value=60 * 24 * 40), min_size=1, max_size=60))
+def test_turn_starts_stay_sorted_when_messages_come_out_of_order(minutes: list[int]) -> None:
+    tracker = PatternTracker()
+    for m in minutes:
+        tracker.received("a", T0 + timedelta(minutes=m), None)
+        recent = list(tracker._runs["a"].recent)
+        assert recent == sorted(recent)

@@ -3,6 +3,7 @@ scikit-learn, exact to 1e-9, and refused when it is not."""
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -16,13 +17,14 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import FeatureUnion, Pipeline
 
 from boundaryline import registry
+from boundaryline import table as table_module
 from boundaryline.features import FUNCTION_WORDS, char_vectoriser, word_vectoriser
 from boundaryline.model import build_pipeline
 from boundaryline.predict import Scorer, load_scorer
 from boundaryline.registry import ModelError
 from boundaryline.settings import Settings
 from boundaryline.table import TABLE_FILE, BlockSpec, ScoringTable
-from boundaryline.text import TOKEN_PATTERN
+from boundaryline.text import TOKEN_PATTERN, tokenizer
 
 WORDS = st.sampled_from(["you", "u", "dinner", "just", "us", "the", "call", "me", "back", "😍", "don't", "hi", "of"])
 TEXTS = st.one_of(
@@ -50,6 +52,37 @@ def test_the_analyzers_are_the_vectorisers_own(text: str) -> None:
     ]  # fmt: skip
     for vectoriser, spec in cases:
         assert table_with(spec).analyzer(spec)(text) == vectoriser.build_analyzer()(text), spec
+
+
+@given(
+    st.text(alphabet=st.sampled_from(list("ab_1 '’é\u0301-.😍☀\u00a0\t")) | st.characters(codec="utf-8"), max_size=60)
+)
+@settings(max_examples=500, deadline=None)
+def test_the_faster_token_pattern_finds_sklearns_tokens(text: str) -> None:
+    assert tokenizer(TOKEN_PATTERN)(text) == re.findall(TOKEN_PATTERN, text)
+    assert tokenizer(TOKEN_PATTERN) is not re.compile(TOKEN_PATTERN).findall
+
+
+@given(st.lists(st.lists(WORDS, max_size=12).map(" ".join), min_size=1, max_size=8))
+@settings(max_examples=100, deadline=None)
+def test_the_columns_of_a_text_are_its_analyzed_terms_looked_up(texts: list[str]) -> None:
+    """``ScoringTable.columns`` (n-grams looked up unfiltered; char n-grams kept per word, the cache emptied
+    when full) finds the columns that looking up each term of the analyzer finds."""
+    specs = [
+        BlockSpec("word", (1, 3), TOKEN_PATTERN, True, True, False, "l2", 0),
+        BlockSpec("word", (2, 2), TOKEN_PATTERN, False, True, False, "l2", 0),
+        BlockSpec("char_wb", (2, 4), None, True, True, False, "l2", 0),
+    ]  # fmt: skip
+    for spec in specs:
+        table = table_with(spec)
+        grams = sorted({g for text in texts for g in table.analyzer(spec)(text)})
+        vocabulary = {gram: i for i, gram in enumerate(grams) if i % 3}  # some of them unknown
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(table_module, "WORD_CACHE", 2)
+            columns = table.columns(spec, vocabulary)
+            for text in texts:
+                expected = [vocabulary[g] for g in table.analyzer(spec)(text) if g in vocabulary]
+                assert sorted(columns(text)) == sorted(expected), spec
 
 
 def test_a_saved_table_scores_and_explains_as_its_pipeline(

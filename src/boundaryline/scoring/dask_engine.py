@@ -50,7 +50,7 @@ from boundaryline.settings import Settings
 
 CONNECT_SECONDS = 10  # a scheduler on the network answers in well under a second; Dask's own default is 30
 
-HistoryEvent = tuple[str, tuple[int, int, list[Any]]]  # a counterparty, and a message's place and history fields
+HistoryEvent = tuple[str, tuple[int, int, tuple[Any, ...]]]  # a counterparty, and a message's place and history fields
 
 
 class DaskEngine:

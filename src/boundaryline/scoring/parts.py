@@ -4,7 +4,7 @@ the parent only merges, in partition order, into the one results file.
 
 Batch scoring has two passes, and so has this:
 
-1. a worker reads and scores a partition and writes one line per message into ``part-N.scored.jsonl``: the
+1. a worker reads and scores a partition and writes one record per message into ``part-N.scored.pickle``: the
    message without its text (the fields the sender history needs first) and its text side
    (``output.TextSide``: text label, probabilities, evidence);
 2. on this machine's cores the parent reads the history fields of every part, in partition order, and
@@ -32,6 +32,7 @@ from typing import Any, Protocol
 
 from tqdm import tqdm
 
+from boundaryline.files import AtomicFile
 from boundaryline.inbox import BadRecord, SystemNotice
 from boundaryline.inbox.tabular import RangeCursor
 from boundaryline.predict import Scorer, load_scorer
@@ -50,6 +51,7 @@ from boundaryline.scoring.output import (
     write_summary,
 )
 from boundaryline.scoring.part_files import (
+    PART_SUFFIX,
     PartResult,
     Piece,
     PieceJob,
@@ -100,7 +102,8 @@ def score_partition(
     cursor = RangeCursor() if partition.ranged else None
     records = read_partition(partition, read_options(options, settings), cursor)
     stem = f"part-{partition.index:06d}"
-    rows = ResultsWriter(parts_dir / f"{stem}.scored.jsonl", "jsonl", piece=True)
+    path = parts_dir / f"{stem}{PART_SUFFIX}"
+    rows = AtomicFile(path, durable=False, private=True)  # it lives only until the end of the run
     not_scored: list[BadRecord | SystemNotice] = []
     scored = 0
     try:
@@ -116,7 +119,7 @@ def score_partition(
         raise
     return PartResult(
         partition.index,
-        rows.path,
+        path,
         scored,
         tuple(not_scored),
         cursor.offset if cursor is not None else None,
