@@ -33,6 +33,7 @@ from boundaryline.inbox import read_inbox as read_whole
 from boundaryline.inbox.confine import OUTSIDE, inside, relative
 from boundaryline.inbox.formats import FORMAT
 from boundaryline.inbox.mail import message_files, read_mbox, read_message_files
+from boundaryline.inbox.rawmail import separator_offsets
 from boundaryline.inbox.tabular import CsvLayout, RangeCursor, csv_layout, read_csv_range, read_jsonl
 
 Record = Message | BadRecord | SystemNotice
@@ -243,14 +244,11 @@ def _mbox_ranges(index: int, path: Path, target: int) -> list[Partition]:
             return [Partition(index, path, "mbox")]
         handle.seek(0)
         bounds: list[tuple[int, int]] = [(0, 0)]
-        offset, records, next_cut = 0, 0, target
-        for line in handle:
-            if line.startswith(b"From "):
-                if offset >= next_cut:
-                    bounds.append((offset, records))
-                    next_cut = offset + target
-                records += 1
-            offset += len(line)
+        next_cut = target
+        for records, offset in enumerate(separator_offsets(handle)):  # records: the messages before this one
+            if offset >= next_cut:
+                bounds.append((offset, records))
+                next_cut = offset + target
     ends: list[int | None] = [start for start, _ in bounds[1:]] + [None]
     return [
         Partition(index + i, path, "mbox", start=start, end=end, records_before=before, ranged=True)
