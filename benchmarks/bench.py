@@ -322,6 +322,11 @@ def bench_service(settings: Settings, seconds: float, rounds: int = 4) -> dict[s
                 }
             rate = {name: results[name][level]["requests_per_s"] for name in servers}
             results[f"ratio_{level}"] = rate["service"] / rate["bare_fastapi"]
+            # The same ratio round by round (each pair driven back to back): how far the machine moved it.
+            results[f"ratio_by_round_{level}"] = [
+                s["requests_per_s"] / b["requests_per_s"]
+                for s, b in zip(slices["service"], slices["bare_fastapi"], strict=True)
+            ]
             results[f"inline_vs_thread_{level}"] = rate["service"] / rate["service_scoring_thread"]
         return results
     finally:
@@ -370,7 +375,9 @@ def generate_mbox_with_attachments(path: Path, mails: list[bytes], copies: int, 
 
 def bench_mail(settings: Settings, out_dir: Path) -> dict[str, Any]:
     """Real list mail read and scored in-process (start-up excluded; CPU time of the process); mail with
-    attachments end to end (wall time of ``boundaryline score``, start-up included)."""
+    attachments end to end (wall time of ``boundaryline score``, start-up included, one job and two), and
+    the full mbox with attachments read and scored in this process too (issue 24's raw-mail row: start-up
+    excluded, CPU and wall time, the best of three)."""
     from boundaryline.scoring import ScoreOptions, score_inbox
 
     maildir = settings.real_mail_dir / "maildir"
@@ -417,6 +424,27 @@ def bench_mail(settings: Settings, out_dir: Path) -> dict[str, Any]:
             "megabytes_per_s": megabytes / seconds,
             "peak_rss_mb": peak,
         }
+    full_messages = results["mbox_with_attachments"]["messages"]
+    seconds, _ = _run_measured(
+        [sys.executable, "-m", "boundaryline.cli", "score", str(full), "--out", str(out_dir / "jobs2.csv"), "-q",
+         "--jobs", "2"]
+    )  # fmt: skip
+    results["mbox_with_attachments"]["messages_per_s_jobs2"] = full_messages / seconds
+
+    def score_mbox() -> None:
+        score_inbox(full, settings=settings, options=ScoreOptions(), scorer=scorer, out=out_dir / "mbox.results.csv")
+
+    for _ in range(3):
+        _best(runs, "mbox_read", _cpu_timed(lambda: list(read_inbox(full))))
+        wall, cpu = time.perf_counter(), time.process_time()
+        score_mbox()
+        _best(runs, "mbox_cpu", time.process_time() - cpu)
+        _best(runs, "mbox_wall", time.perf_counter() - wall)
+    results["mbox_with_attachments"]["in_process"] = {
+        "read_messages_per_s": full_messages / min(runs["mbox_read"]),
+        "read_and_score_cpu_messages_per_s": full_messages / min(runs["mbox_cpu"]),
+        "read_and_score_wall_messages_per_s": full_messages / min(runs["mbox_wall"]),
+    }
     return results
 
 
@@ -498,8 +526,8 @@ def summary_table(parts: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
         part = "batch"
         row("score --explain none vs bare predict_proba", batch["ratio_explain_none_vs_bare"], ">= 0.85",
             batch["ratio_explain_none_vs_bare"] >= 0.85)  # fmt: skip
-        row("score (evidence for flagged) vs bare", batch["ratio_default_vs_bare"], ">= 0.70",
-            batch["ratio_default_vs_bare"] >= 0.70)  # fmt: skip
+        row("score (evidence for flagged) vs bare", batch["ratio_default_vs_bare"], ">= 0.75",
+            batch["ratio_default_vs_bare"] >= 0.75)  # fmt: skip
         row("--jobs 2 vs --jobs 1 (in-process; end to end in scaling.json)", batch["speedup_jobs2_vs_jobs1"], ">= 1.6",
             batch["speedup_jobs2_vs_jobs1"] >= 1.6)  # fmt: skip
     if one := parts.get("one_message"):
@@ -515,9 +543,11 @@ def summary_table(parts: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
         part = "mail"
         if "maildir" in mail:
             rate = mail["maildir"]["read_and_score_messages_per_s"]
-            row("real-mail maildir read + score, msg/s", rate, ">= 1000", rate >= 1000)
+            row("real-mail maildir read + score, msg/s", rate, "(reported)", None)
         if "mbox_with_attachments" in mail:
             full, half = mail["mbox_with_attachments"], mail["mbox_with_attachments_half"]
+            rate = full["in_process"]["read_and_score_cpu_messages_per_s"]
+            row("raw mail, 60 MB mbox with attachments, read + score in-process, msg/s", rate, ">= 1000", rate >= 1000)
             row("mail with attachments end to end, msg/s", full["messages_per_s"], "(was 176)", None)
             row("peak RSS full / half size", full["peak_rss_mb"] / half["peak_rss_mb"], "memory flat (~1)", None)
     if startup := parts.get("startup"):

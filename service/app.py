@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import os
 import sys
-import traceback
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -20,14 +19,13 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CollectorRegistry, Counter, GCCollector, PlatformCollector, ProcessCollector
 from prometheus_fastapi_instrumentator import Instrumentator
-from starlette.middleware.trustedhost import TrustedHostMiddleware
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 import boundaryline
 from boundaryline.settings import Settings, SettingsProblem, get_settings
-from service.guards import BodyLimit, SecurityHeaders, StartWatch, check_allowed_hosts, docs_policy
+from service.guards import Guard, check_allowed_hosts, docs_policy
+from service.metrics import RequestMetrics
 from service.ratelimit import RateLimit
-from service.routes import api_router, health, web
+from service.routes import API_PREFIX, API_ROUTERS, health, web
 from service.state import CurrentModel, ServiceState
 
 log = logging.getLogger("boundaryline.service")
@@ -48,31 +46,6 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         log.info("serving model %s", scorer.version)
     yield
     state.executor.shutdown(wait=True)
-
-
-class ErrorBoundary:
-    """Any error a route did not turn into an HTTP answer becomes a plain 500, logged by its type and the line
-    that raised it. Never the exception's message or a traceback: either may quote the request, and message
-    text never reaches the logs."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        watched = StartWatch(send)
-        try:
-            await self.app(scope, receive, watched)
-        except Exception as error:
-            frame = traceback.extract_tb(error.__traceback__)[-1]
-            log.error(
-                "internal error on %s %s: %s at %s:%d in %s",
-                scope["method"], scope["path"], type(error).__name__, frame.filename, frame.lineno or 0, frame.name,
-            )  # fmt: skip
-            if not watched.started:
-                await JSONResponse({"detail": "internal error"}, status_code=500)(scope, receive, send)
 
 
 async def validation_error(request: Request, error: Exception) -> JSONResponse:
@@ -114,6 +87,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url=None,  # served below from the fastapi-offline package's assets, not from a CDN: no network needed
         redoc_url=None,
     )
+    for router in API_ROUTERS:  # first: they carry the load, and no other path overlaps theirs
+        app.include_router(router, prefix=API_PREFIX)
     app.mount("/docs-assets", StaticFiles(directory=DOCS_ASSETS), name="docs-assets")
 
     @app.get("/docs", include_in_schema=False)
@@ -129,16 +104,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return page
 
     app.include_router(health.router)
-    app.include_router(api_router)
     app.add_exception_handler(RequestValidationError, validation_error)
-    app.add_middleware(ErrorBoundary)
     app.include_router(web.router)  # the review page at /
     app.mount("/static", StaticFiles(directory=web.STATIC_DIR), name="static")
-    # Request counts and latency histograms per route at /metrics, plus the predicted-label counter.
-    # Each app gets its own registry, so several apps in one process (tests) never share counters. Under
-    # several workers (PROMETHEUS_MULTIPROC_DIR, set by `boundaryline serve --workers N`), every worker
-    # writes its counts to files there and /metrics sums them all (the instrumentator's expose reads them);
-    # the per-process collectors (GC, memory) have no meaning summed, so they are left out then.
+    # Request counts and latency histograms per route at /metrics (``RequestMetrics``, counted by the guard),
+    # plus the predicted-label counter. Each app gets its own registry, so several apps in one process (tests)
+    # never share counters. Under several workers (PROMETHEUS_MULTIPROC_DIR, set by `boundaryline serve
+    # --workers N`), every worker writes its counts to files there and /metrics sums them all (the
+    # instrumentator's expose reads them); the per-process collectors (GC, memory) have no meaning summed, so
+    # they are left out then.
     registry = CollectorRegistry()
     if "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
         for collector in (GCCollector, PlatformCollector, ProcessCollector):
@@ -154,13 +128,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         print(f"boundaryline service: {problem}", file=sys.stderr)
         raise SystemExit(2) from None
     app.state.service = ServiceState(settings=settings, predictions=predictions, feedback_limit=feedback_limit)
-    # Each added outside the last, so a request meets them in the opposite order: the headers every answer
-    # carries (the refusals below included), then a Host check, then the body limit, then the error boundary.
-    app.add_middleware(BodyLimit, limit=settings.max_request_bytes)
-    app.add_middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts)
-    app.add_middleware(SecurityHeaders)
+    # One pass of plain ASGI for every request, the refusals included: metrics, the headers every answer
+    # carries, the Host check, the body limit and the error boundary (service/guards.py).
+    metrics = RequestMetrics(registry, excluded_handlers=["/metrics"])
+    app.add_middleware(Guard, allowed_hosts=allowed_hosts, limit=settings.max_request_bytes, metrics=metrics)
     document_limits(app, settings)
-    Instrumentator(excluded_handlers=["/metrics"], registry=registry).instrument(app).expose(
-        app, include_in_schema=False
-    )
+    Instrumentator(registry=registry).expose(app, include_in_schema=False)
     return app

@@ -21,9 +21,15 @@ from service.schemas import ErrorOut
 from service.state import CurrentModel, ServiceState
 
 
-async def get_state(request: Request) -> ServiceState:
+def state_of(request: Request) -> ServiceState:
+    """The service state, for a route that takes the ``Request`` rather than dependencies (``POST /v1/score``:
+    each dependency FastAPI solves costs a request about as much as validating its body)."""
     state: ServiceState = request.app.state.service
     return state
+
+
+async def get_state(request: Request) -> ServiceState:
+    return state_of(request)
 
 
 StateDep = Annotated[ServiceState, Depends(get_state)]
@@ -44,12 +50,16 @@ async def get_current_model(state: StateDep) -> CurrentModel:
 CurrentModelDep = Annotated[CurrentModel, Depends(get_current_model)]
 
 
-async def get_scorer(model: CurrentModelDep) -> Scorer:
+def scorer_in_service(state: ServiceState) -> Scorer:
     """The scorer in service; 503 with the reason while no model could be loaded."""
-    scorer = model.get()
+    scorer = state.model.get()
     if scorer is None:
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, detail=f"no model in service: {model.problem}")
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, detail=f"no model in service: {state.model.problem}")
     return scorer
+
+
+async def get_scorer(state: StateDep) -> Scorer:
+    return scorer_in_service(state)
 
 
 ScorerDep = Annotated[Scorer, Depends(get_scorer)]

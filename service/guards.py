@@ -1,71 +1,97 @@
-"""What every request passes before a route sees it (issue 23): a bound on the body, counted while it is read,
-and the headers every answer carries. Both plain ASGI (no ``BaseHTTPMiddleware``: it would buffer bodies and
-run the route in another task). The allowed host names are checked by Starlette's ``TrustedHostMiddleware``."""
+"""What every request passes before a route sees it (issues 23 and 24), in one plain-ASGI ``Guard`` (no
+``BaseHTTPMiddleware``: it would buffer bodies and run the route in another task): the request metrics, the
+headers every answer carries, the allowed host names (decided by Starlette's ``TrustedHostMiddleware``), a bound
+on the body, counted while it is read, and the error boundary."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import logging
 import re
+import traceback
+from collections.abc import Iterable, Sequence
+from time import perf_counter
 
 from fastapi import status
 from fastapi.responses import JSONResponse
-from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from boundaryline.settings import SettingsProblem
+from service.metrics import RequestMetrics
 
+log = logging.getLogger("boundaryline.service")
 # On every answer, JSON, HTML or a static file: the browser takes the declared type and never guesses another
 # (a JSON answer quoting a message is never run as a script or a page), and no page of ours is ever framed.
 EVERY_ANSWER = {"X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY"}
+EVERY_ANSWER_RAW = [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in EVERY_ANSWER.items()]
+MAX_KNOWN_HOSTS = 256  # Host headers remembered as allowed (any port of an allowed name is one more)
 
 
 def body_limit_detail(limit: int) -> str:
     return f"request body over {limit:,} bytes (BOUNDARYLINE_MAX_REQUEST_BYTES)"
 
 
-class StartWatch:
-    """A ``send`` that remembers whether the response has started: after that, no other answer can be sent."""
-
-    def __init__(self, send: Send) -> None:
-        self.send, self.started = send, False
-
-    async def __call__(self, message: Message) -> None:
-        self.started = self.started or message["type"] == "http.response.start"
-        await self.send(message)
-
-
 class BodyTooLarge(HTTPException):
     """Raised from ``receive()`` once the body passes the limit. An ``HTTPException``, so that FastAPI lets it
-    through its body reading (anything else becomes a 400 there) and answers it as a JSON 413; the middleware
+    through its body reading (anything else becomes a 400 there) and answers it as a JSON 413; the guard
     answers it itself when it comes out of the app before an answer has started."""
 
     def __init__(self, limit: int) -> None:
         super().__init__(status.HTTP_413_CONTENT_TOO_LARGE, detail=body_limit_detail(limit))
 
 
-class BodyLimit:
-    """Refuse a request body longer than ``limit`` bytes with a 413 naming the limit (never echoing the body):
-    at once when ``Content-Length`` says so, before a byte is read; otherwise (a chunked body, or a
-    ``Content-Length`` that lies short) by counting the bytes as ``receive()`` yields them, so that at most the
-    limit and one chunk are ever held, whatever the client goes on sending."""
+class Guard:
+    """What every HTTP request passes, in one pass of plain ASGI (five layers before, issue 24), in this order:
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
+    1. the request metrics (``RequestMetrics``) count it, whatever answers it, the refusals below included;
+    2. every answer gets ``EVERY_ANSWER``'s headers, unless it sets them itself;
+    3. the ``Host`` header must be one of ``allowed_hosts`` (Starlette's ``TrustedHostMiddleware`` decides, and
+       answers a 400; a host it let through is remembered, so it decides once per host);
+    4. a body longer than ``limit`` bytes is refused with a 413 naming the limit (never echoing the body): at
+       once when ``Content-Length`` says so, before a byte is read; otherwise (a chunked body, or a
+       ``Content-Length`` that lies short) by counting the bytes as ``receive()`` yields them, so that at most
+       the limit and one chunk are ever held, whatever the client goes on sending;
+    5. any error the app did not turn into an HTTP answer becomes a plain 500, logged by its type and the line
+       that raised it. Never the exception's message or a traceback: either may quote the request, and
+       message text never reaches the logs.
+    """
+
+    def __init__(
+        self, app: ASGIApp, *, allowed_hosts: Sequence[str], limit: int, metrics: RequestMetrics | None = None
+    ) -> None:
         self.app = app
+        self.allowed_hosts = list(allowed_hosts)
         self.limit = limit
+        self.metrics = metrics
+        self.any_host = "*" in self.allowed_hosts
+        self.known_hosts: set[bytes] = set()  # Host headers let through already
+        self.websocket = TrustedHostMiddleware(app, allowed_hosts=self.allowed_hosts)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
-            await self.app(scope, receive, send)
+            await (self.websocket if scope["type"] == "websocket" else self.app)(scope, receive, send)
             return
-        declared = Headers(scope=scope).get("content-length", "")
-        if declared.isdigit() and int(declared) > self.limit:
-            await self.refuse(scope, receive, send)
-            return
-        received = 0
+        begin = perf_counter()
+        handler = self.metrics.handler(scope) if self.metrics is not None else None
+        host = declared = None
+        for name, value in scope["headers"]:  # the first of each, as ``Headers.get`` reads them
+            if name == b"host":
+                host = value if host is None else host
+            elif name == b"content-length":
+                declared = value if declared is None else declared
+        started, status_code, response_bytes, received = False, 500, 0, 0
 
-        async def counted() -> Message:
+        async def guarded_send(message: Message) -> None:
+            nonlocal started, status_code, response_bytes
+            if message["type"] == "http.response.start":
+                started, status_code = True, message["status"]
+                message["headers"], response_bytes = every_answer(message.get("headers", []))
+            await send(message)
+
+        async def counted_receive() -> Message:
             nonlocal received
             message = await receive()
             if message["type"] == "http.request":
@@ -74,13 +100,47 @@ class BodyLimit:
                     raise BodyTooLarge(self.limit)
             return message
 
-        watched = StartWatch(send)
         try:
-            await self.app(scope, counted, watched)
-        except BodyTooLarge:
-            if watched.started:
-                raise
-            await self.refuse(scope, receive, send)
+            if not (self.any_host or host in self.known_hosts) and not await self.host_allowed(
+                host, scope, receive, guarded_send
+            ):
+                return
+            if declared is not None and declared.isdigit() and int(declared) > self.limit:
+                await self.refuse(scope, receive, guarded_send)
+                return
+            await self.app(scope, counted_receive, guarded_send)
+        except Exception as error:
+            if isinstance(error, BodyTooLarge) and not started:
+                await self.refuse(scope, receive, guarded_send)
+                return
+            frame = traceback.extract_tb(error.__traceback__)[-1]
+            log.error(
+                "internal error on %s %s: %s at %s:%d in %s",
+                scope["method"], scope["path"], type(error).__name__, frame.filename, frame.lineno or 0, frame.name,
+            )  # fmt: skip
+            if not started:
+                await JSONResponse({"detail": "internal error"}, status_code=500)(scope, receive, guarded_send)
+        finally:
+            if handler is not None and self.metrics is not None:
+                length = int(declared) if declared is not None and declared.isdigit() else 0
+                self.metrics.record(
+                    scope["method"], handler, status_code, length, response_bytes, perf_counter() - begin
+                )
+
+    async def host_allowed(self, host: bytes | None, scope: Scope, receive: Receive, send: Send) -> bool:
+        """Whether ``TrustedHostMiddleware`` lets the request through; when it does not, it has answered."""
+        allowed = False
+
+        async def let_through(scope: Scope, receive: Receive, send: Send) -> None:
+            nonlocal allowed
+            allowed = True
+
+        await TrustedHostMiddleware(let_through, allowed_hosts=self.allowed_hosts)(scope, receive, send)
+        if allowed and host is not None:
+            if len(self.known_hosts) >= MAX_KNOWN_HOSTS:  # client-chosen (any port of an allowed name)
+                self.known_hosts.clear()
+            self.known_hosts.add(host)
+        return allowed
 
     async def refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
         # The client may still be sending: the server closes the connection after an answer to an unread body.
@@ -88,25 +148,19 @@ class BodyLimit:
         await answer(scope, receive, send)
 
 
-class SecurityHeaders:
-    """Add ``EVERY_ANSWER``'s headers to every HTTP answer that does not set them itself."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def add_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                for name, value in EVERY_ANSWER.items():
-                    headers.setdefault(name, value)
-            await send(message)
-
-        await self.app(scope, receive, add_headers)
+def every_answer(headers: Iterable[tuple[bytes, bytes]]) -> tuple[list[tuple[bytes, bytes]], int]:
+    """The headers of an answer with ``EVERY_ANSWER``'s added where missing, and its Content-Length (0 when
+    it has none, as the request metrics count it)."""
+    headers = list(headers)
+    names = set()
+    length = None
+    for name, value in headers:
+        name = name.lower()
+        names.add(name)
+        if name == b"content-length" and length is None:
+            length = value
+    headers.extend(header for header in EVERY_ANSWER_RAW if header[0] not in names)
+    return headers, int(length) if length is not None and length.isdigit() else 0
 
 
 _INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.DOTALL)

@@ -126,8 +126,9 @@ class ScoreRequest(BaseModel):
         if self.messages is not None:
             return self.messages
         assert self.text is not None
+        # Fields of the same types, validated already: built without validating them twice.
         return [
-            MessageIn(
+            MessageIn.model_construct(
                 text=self.text,
                 id=self.id,
                 explain=self.explain,

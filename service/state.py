@@ -96,6 +96,14 @@ class ServiceState:
     executor: ThreadPoolExecutor = field(init=False)  # started by the lifespan, shut down when it ends
     model: CurrentModel = field(init=False)  # created by the lifespan
     _feedback: FeedbackStore | None = None
+    _counted: dict[tuple[str, bool], Counter] = field(default_factory=dict)  # the counter's child per label set
+
+    def count_prediction(self, label: str, flagged: bool) -> None:
+        """One more ``label`` in the prediction counter (its child looked up once per label and flag)."""
+        child = self._counted.get((label, flagged))
+        if child is None:
+            child = self._counted[label, flagged] = self.predictions.labels(label, str(flagged).lower())
+        child.inc()
 
     @property
     def feedback(self) -> FeedbackStore:

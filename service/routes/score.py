@@ -5,12 +5,12 @@ import time
 from functools import partial
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Response, status
+from fastapi import APIRouter, HTTPException, Request, Response, status
 
 from boundaryline.results import Score
 from boundaryline.senders import Event, Pattern, history_verdict
 from boundaryline.settings import CONCERN_LABELS
-from service.deps import TEXT_LIMIT_RESPONSES, ScorerDep, SettingsDep, StateDep, check_lengths
+from service.deps import TEXT_LIMIT_RESPONSES, check_lengths, scorer_in_service, state_of
 from service.schemas import BatchScoreResponse, ErrorOut, ScoreRequest, ScoreResponse
 
 router = APIRouter(prefix="/score", tags=["score"])
@@ -27,9 +27,12 @@ log = logging.getLogger("boundaryline.service")
         503: {"model": ErrorOut, "description": "No model in service (the reason is in `detail`)"},
     },
 )
-async def score(request: ScoreRequest, scorer: ScorerDep, settings: SettingsDep, state: StateDep) -> Response:
+async def score(request: ScoreRequest, http: Request) -> Response:
     """A short call is scored on the event loop; a long one on the app's dedicated scoring thread, so the
-    event loop keeps serving others."""
+    event loop keeps serving others. The hottest route: no dependencies to solve (each costs a call about
+    as much as validating its body), the state, the scorer and the settings read straight from the app."""
+    state = state_of(http)
+    scorer, settings = scorer_in_service(state), state.settings
     items = request.items()
     if len(items) > settings.max_batch_messages:
         raise HTTPException(
@@ -56,15 +59,15 @@ async def score(request: ScoreRequest, scorer: ScorerDep, settings: SettingsDep,
         label, fired, pattern, reason = history_verdict(
             item.text, result.label, history, time=item.time, channel=item.channel, settings=settings
         )
-        flagged = label in CONCERN_LABELS
-        state.predictions.labels(label, str(flagged).lower()).inc()
+        state.count_prediction(label, label in CONCERN_LABELS)
         results.append(score_out(item.id, result, label, fired, pattern, reason))
     # Ids, lengths and labels only: message text never reaches the logs.
-    log.info(
-        "scored n=%d ids=%s lengths=%s labels=%s model=%s in %.1f ms",
-        len(items), [item.id for item in items][:20], [len(t) for t in texts][:20],
-        [r["label"] for r in results][:20], scorer.version, (time.perf_counter() - start) * 1000,
-    )  # fmt: skip
+    if log.isEnabledFor(logging.INFO):
+        log.info(
+            "scored n=%d ids=%s lengths=%s labels=%s model=%s in %.1f ms",
+            len(items), [item.id for item in items][:20], [len(t) for t in texts][:20],
+            [r["label"] for r in results][:20], scorer.version, (time.perf_counter() - start) * 1000,
+        )  # fmt: skip
     head = {"model_version": scorer.version, "thresholds": {k: float(v) for k, v in thresholds.items()}}
     return JSONBody(results[0] | head if not batch else head | {"results": results})
 
@@ -90,6 +93,8 @@ class JSONBody(Response):
     schema, and the tests check the bodies against it)."""
 
     media_type = "application/json"
+    # One encoder for every body (``json.dumps`` with these options would build a new one per call).
+    encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
     def render(self, content: Any) -> bytes:
-        return json.dumps(content, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+        return self.encoder.encode(content).encode()
