@@ -10,23 +10,32 @@ library.
 
 from __future__ import annotations
 
+import hashlib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from bs4 import BeautifulSoup
-from mailparser_reply import EmailMessage
+from mailparser_reply import EmailMessage, EmailReply
+
+try:
+    from mailparser_reply.version import VERSION as _LIBRARY_VERSION
+except ImportError:  # pragma: no cover - a version of the library without it
+    _LIBRARY_VERSION = ""
 
 # Languages whose attribution lines ("On … wrote:", "Am … schrieb:", "Le … a écrit :") are recognised.
-LANGUAGES = ["en", "de", "fr"]  # each more costs ~0.2 ms a message (measured on the real Maildir)
+# Adding one means reading the library's shortcuts off its patterns again (see _READ_OFF).
+LANGUAGES = ["en", "de", "fr"]
 _QUOTED = re.compile(r"^\s*>")
 _LONG_LINE = re.compile(r"^[^\n]{200,}$", re.MULTILINE)
 _PARKED = re.compile(r"\x00(\d+)\x00")
 # Mailing-list footers: Mailman's rule + "… mailing list" block, and Google Groups' subscription notice.
-_LIST_FOOTERS = [
-    re.compile(r"^_{10,}\s*\n(?:.*\n){0,2}?.*\bmailing list\b.*(?:\n.*){0,4}\Z", re.IGNORECASE | re.MULTILINE),
-    re.compile(r"^(?:-- ?\n)?You received this message because you are subscribed to .*\Z", re.MULTILINE | re.DOTALL),
-    re.compile(r"^-{2,} ?\nTo unsubscribe.*\Z", re.MULTILINE | re.DOTALL | re.IGNORECASE),
-]
+_MAILMAN_FOOTER = re.compile(
+    r"^_{10,}\s*\n(?:.*\n){0,2}?.*\bmailing list\b.*(?:\n.*){0,4}\Z", re.IGNORECASE | re.MULTILINE
+)
+_GROUPS_NOTICE = "You received this message because you are subscribed to "
+_GROUPS_FOOTER = re.compile(rf"^(?:-- ?\n)?{_GROUPS_NOTICE}.*\Z", re.MULTILINE | re.DOTALL)
+_UNSUBSCRIBE_FOOTER = re.compile(r"^-{2,} ?\nTo unsubscribe.*\Z", re.MULTILINE | re.DOTALL | re.IGNORECASE)
 # Forward markers the library does not know: what follows is someone else's message. Gmail and Thunderbird
 # write a dashed line ("---------- Forwarded message ---------"), Apple Mail an opening line ("Begin forwarded
 # message:"), each in the language of the sender's mail program.
@@ -45,9 +54,83 @@ _FORWARD = re.compile(
 )
 # The header block a forward starts with ("From: …", "Von: …", "De : …", "Betreff: …"), up to a blank line.
 _FORWARDED_HEADERS = re.compile(r"\A(?:[^\S\n]*\n)*(?:[^\S\n]*[^\W\d][\w .-]{0,30}[^\S\n]?:.*\n(?:[ \t]+\S.*\n)*)+")
-_ATTRIBUTION_END = re.compile(
-    r"(?:wrote|writes|schrieb|a écrit|escribió|ha scritto|schreef|napisał|skrev|napsal)\s*:\s*$", re.I
+_ATTRIBUTION_VERBS = (
+    *("wrote", "writes", "schrieb", "a écrit", "escribió"),
+    *("ha scritto", "schreef", "napisał", "skrev", "napsal"),
 )
+_ATTRIBUTION_END = re.compile(rf"(?:{'|'.join(_ATTRIBUTION_VERBS)})\s*:\s*$", re.I)
+_LONGEST_VERB = max(map(len, _ATTRIBUTION_VERBS))
+
+# The library builds its three patterns (reply headers, disclaimers, signatures) anew for every message; they
+# depend on the languages only, so they are built once here and handed to each message.
+_PROBE = EmailMessage(text="", languages=list(LANGUAGES), keep_hyphen_lists=True)
+_HEADERS, _DISCLAIMERS, _SIGNATURES = _PROBE.HEADER_REGEX, _PROBE.DISCLAIMERS_REGEX, _PROBE.SIGNATURE_REGEX
+_LIBRARY_PATTERNS = {"_header_regex": _HEADERS, "_disclaimers_regex": _DISCLAIMERS, "_signature_regex": _SIGNATURES}
+
+# Searching with those patterns was most of the clean-up's cost: each is tried at every character of a mail.
+# Shortcuts to the same results: most mail holds no header and no disclaimer, and every match of theirs holds
+# one of the words below, so a text holding none of them (in lower case, see _fold) is not searched; the
+# signature pattern is split into its four kinds of signature, each looked for from a newline, a character the
+# search skips to (see _signature). They were read off mail-parser-reply 1.36 and the patterns it builds for
+# LANGUAGES, whose sha256 is _READ_OFF; with another version or other languages the library does all the work.
+_READ_OFF = "cb2419d12cab1e502c0f015e6cf1ce2b6589592a3fb7386cb4addf925be349d2"
+_SHORTCUTS_HOLD = (
+    _LIBRARY_VERSION == "1.36"
+    and hashlib.sha256(
+        "\n".join(f"{p.flags} {p.pattern}" for p in (_HEADERS, _DISCLAIMERS, _SIGNATURES)).encode()
+    ).hexdigest()
+    == _READ_OFF
+)
+# Headers: "On … wrote:", "Am … schrieb …:", "Le … a écrit :", "-----Original Message-----", and Outlook's
+# block of lines starting (after ">" and "*") with "From:", "Von:", "De :"… ("  :" among the French ones).
+_ATTRIBUTION_WORDS = ("wrote:", "schrieb", "a écrit", "original message")
+_HEADER_NAMES = (
+    *("from", "sent", "to", "subject", "date", "cc", "organization"),
+    *("von", "gesendet", "an", "betreff", "datum", "organisation"),
+    *("de ", "envoyé ", "à ", "objet ", "cc "),
+)
+_HEADER_LINE = re.compile(rf"\n[> *]*(?:{'|'.join(_HEADER_NAMES)})?:")
+# Disclaimers: "CAUTION:", "Disclaimer", "Hinweis:"…, and "mail" after them.
+_DISCLAIMER_WORDS = (
+    *("caution:", "disclaimer", "warning:", "confidential", "notice:", "note:", "information:"),
+    *("hinweis:", "achtung:"),
+)
+# Signatures: the library's pattern is "((" + "|".join(_SIGNATURE_KINDS) + r")(.|\s)*)", a signature running
+# from where one of these kinds of line starts to the end of the text.
+_QUOTE_MARKS = r"(?:> ?)*"
+_DASHES = r"(?:[-_]{2}\n)"  # a "--" line (not "- item": keep_hyphen_lists)
+_SENT_FROM = r"(?:Sent from my|Get Outlook for|Gesendet von|Envoy\u00e9 depuis) ?(?:(?:[\w.<>:// ]+)|(?:\w+ )(1, 3))$"
+_CLOSINGS = (
+    r"(?:Best regards|Kind Regards|Thanks,|Thank you,|Best,|All the best|regards,|Mit freundlichen Gr\u00fc\u00DFen"
+    r"|Mit freundlichen Gr\u00fc\u00DFen / (?:Best|Kind) regards,|(?:(?:Beste(?:n)?|Liebe|Viele) )?"
+    r"(?:Gr(?:\u00fc|ue)(?:\u00DF|ss)(?:e)?|Gru\u00DF|Gruss)|cordialement|salutations|bonne r[\u00e9e]ception"
+    r"|bonne journ[\u00e9e]e)"
+)
+_SIGNATURE_KINDS = (
+    rf"\s*^{_QUOTE_MARKS}{_DASHES}.*",
+    r"(\n{2,} ?[_-]{32,})",  # Outlook's rule, after a blank line
+    rf"\s*^{_QUOTE_MARKS}{_SENT_FROM}",
+    rf"(?<!\A)^{_QUOTE_MARKS}{_CLOSINGS}",
+)
+# "\s*^" and a line: looked for at the start and after a newline; it starts in the white space before the line.
+_SIGNATURE_LINES = [
+    (re.compile(_QUOTE_MARKS + line, _SIGNATURES.flags), re.compile(r"\n" + _QUOTE_MARKS + line, _SIGNATURES.flags))
+    for line in (_DASHES, _SENT_FROM)
+]
+_CLOSING_LINE = re.compile(r"\n" + _QUOTE_MARKS + _CLOSINGS, _SIGNATURES.flags)  # "(?<!\A)^": after a newline
+_RULE_LINE = re.compile(r"\n\n+ ?[_-]{32}", _SIGNATURES.flags)
+
+
+def _fold(text: str) -> str:
+    """``text`` in lower case, holding a lower-case word wherever a pattern with re.IGNORECASE finds it: that
+    compares letters as ``str.lower()`` does, except that it also takes "İ" and "ı" for "i" and "ſ" for "s"."""
+    if text.isascii():
+        return text.lower()
+    return text.replace("İ", "i").replace("ı", "i").replace("ſ", "s").lower()
+
+
+def _holds_any(folded: str, words: Iterable[str]) -> bool:
+    return any(word in folded for word in words)
 
 
 @dataclass(frozen=True)
@@ -60,29 +143,62 @@ class MailBody:
 
 
 def strip_list_footer(text: str) -> str:
-    for footer in _LIST_FOOTERS:
-        text = footer.sub("", text)
+    """``text`` without a mailing-list footer. Each footer runs to the end of the text, so it is looked for
+    only from where it could start: the first rule of underscores, the notice (or the "-- " line before it)."""
+    text = _cut_footer(text, _MAILMAN_FOOTER, text.find("_" * 10))
+    notice = text.find(_GROUPS_NOTICE)
+    text = _cut_footer(text, _GROUPS_FOOTER, max(notice - len("-- \n"), 0) if notice >= 0 else -1)
+    folded = _fold(text)
+    if "-\nto unsubscribe" in folded or "- \nto unsubscribe" in folded:
+        text = _UNSUBSCRIBE_FOOTER.sub("", text)
     return text
 
 
-def _introduces_quote(lines: list[str], quoted: list[bool], i: int) -> bool:
+def _cut_footer(text: str, footer: re.Pattern[str], start: int) -> str:
+    """``footer.sub("", text)`` for a footer that ends the text (so matches once at most) and cannot start
+    before ``start`` (-1: nowhere)."""
+    match = footer.search(text, start) if start >= 0 else None
+    return text if match is None else text[: match.start()] + text[match.end() :]
+
+
+def _ends_like_attribution(line: str) -> bool:
+    """``_ATTRIBUTION_END`` finds the end of ``line``: a verb, then ":" between white space (``\\s`` is what
+    ``str.strip`` strips), so it is looked for only where the verb could start."""
+    head = line.rstrip()
+    if not head.endswith(":"):
+        return False
+    verb_end = len(head[:-1].rstrip())
+    return _ATTRIBUTION_END.search(line, max(verb_end - _LONGEST_VERB, 0)) is not None
+
+
+def _introduces_quote(lines: list[str], quoted: list[bool], i: int, following: int) -> bool:
     """Line ``i`` is an attribution: it (with the next line, as Gmail wraps it) ends like "… wrote:" and the
-    quoted lines follow within two lines."""
-    following = [j for j in range(i + 1, min(i + 4, len(lines))) if lines[j].strip()]
-    if not following or not quoted[following[0]]:
-        return bool(following) and _ATTRIBUTION_END.search(lines[following[0]]) is not None and i + 1 == following[0]
-    return _ATTRIBUTION_END.search(lines[i]) is not None or lines[i].lstrip().lower().startswith("on ")
+    quoted lines follow within two lines. ``following``: the next non-blank line (``len(lines)`` for none)."""
+    if following > i + 3 or following == len(lines):
+        return False
+    if not quoted[following]:
+        return following == i + 1 and _ends_like_attribution(lines[following])
+    return _ends_like_attribution(lines[i]) or lines[i].lstrip().lower().startswith("on ")
 
 
 def drop_quoted_lines(text: str) -> str:
     """The lines that are not quoted (``>``) and do not introduce a quote: an interleaved or bottom-posted
     reply keeps every new line it wrote between the quoted ones."""
+    if ">" not in text:
+        return text
     lines = text.split("\n")
     quoted = [bool(_QUOTED.match(line)) for line in lines]
     if not any(quoted):
         return text
-    kept = [line for i, line in enumerate(lines) if not quoted[i] and not _introduces_quote(lines, quoted, i)]
-    return "\n".join(kept)
+    kept: list[str] = []
+    following = len(lines)
+    for i in range(len(lines) - 1, -1, -1):  # from the end, to know the next non-blank line
+        line = lines[i]
+        if not quoted[i] and not _introduces_quote(lines, quoted, i, following):
+            kept.append(line)
+        if line.strip():
+            following = i
+    return "\n".join(reversed(kept))
 
 
 def _latest_reply(text: str) -> str:
@@ -92,7 +208,8 @@ def _latest_reply(text: str) -> str:
     2,000-character paragraph costs it tens of milliseconds), so long lines are parked behind placeholders
     while it looks and put back in its answer.
     """
-    text = _FORWARD.split(text, maxsplit=1)[0]
+    if _holds_any(_fold(text), _FORWARD_PHRASES):  # a marker holds one
+        text = _FORWARD.split(text, maxsplit=1)[0]
     parked: list[str] = []
 
     def park(match: re.Match[str]) -> str:
@@ -100,9 +217,47 @@ def _latest_reply(text: str) -> str:
         return f"\x00{len(parked) - 1}\x00"
 
     short = _LONG_LINE.sub(park, text)
-    message = EmailMessage(text=short, languages=list(LANGUAGES), keep_hyphen_lists=True).read()
-    body = message.replies[0].body if message.replies else ""
-    return _PARKED.sub(lambda m: parked[int(m.group(1))], body)
+    return _PARKED.sub(lambda m: parked[int(m.group(1))], _first_reply_body(short))
+
+
+def _first_reply_body(text: str) -> str:
+    """``EmailMessage(text).read().replies[0].body`` ("" without replies), found faster where the shortcuts
+    hold."""
+    if not _SHORTCUTS_HOLD:
+        message = EmailMessage(text=text, languages=list(LANGUAGES), keep_hyphen_lists=True).read()
+        return message.replies[0].body if message.replies else ""
+    message = _Message(text=text, languages=list(LANGUAGES), keep_hyphen_lists=True, **_LIBRARY_PATTERNS)
+    folded = _fold(message.text)  # the text as the library normalised it
+    if _holds_any(folded, _ATTRIBUTION_WORDS) or _HEADER_LINE.search("\n" + folded):
+        message.read()
+        return message.replies[0].body if message.replies else ""
+    # No reply header: read() would make the whole text its one reply.
+    disclaimers, signature = message._process_signatures_disclaimers(message.text)
+    return EmailReply(content=message.text, signatures=signature, disclaimers=disclaimers).body
+
+
+class _Message(EmailMessage):
+    """The library's message, finding the signature and disclaimers of a reply faster (the same ones)."""
+
+    def _process_signatures_disclaimers(self, text: str) -> tuple[list[str], str]:
+        folded = _fold(text)
+        disclaimers = _DISCLAIMERS.findall(text) if "mail" in folded and _holds_any(folded, _DISCLAIMER_WORDS) else []
+        return disclaimers, _signature(text)
+
+
+def _signature(text: str) -> str:
+    """What the library's signature pattern finds in ``text`` ("" for nothing): the text from the first place
+    where one of its kinds of signature starts (``\\s`` being what ``str.strip`` strips)."""
+    starts = []
+    for at_start, after_newline in _SIGNATURE_LINES:
+        if at_start.match(text):
+            starts.append(0)
+        elif match := after_newline.search(text):
+            starts.append(len(text[: match.start() + 1].rstrip()))  # "\s*" reaches back over white space
+    for line, offset in ((_CLOSING_LINE, 1), (_RULE_LINE, 0)):
+        if match := line.search(text):
+            starts.append(match.start() + offset)
+    return text[min(starts) :] if starts else ""
 
 
 def own_text(text: str) -> MailBody:
