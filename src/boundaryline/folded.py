@@ -12,6 +12,7 @@ against ``pipeline.predict_proba`` before it is saved or used. Nothing here impo
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -67,18 +68,15 @@ class FoldedModel:
         values: list[float] = []
         idf = self._idf_list
         for block in self.blocks:
-            counts: dict[int, int] = {}
-            for column in block.columns(normalised):
-                counts[column] = counts.get(column, 0) + 1
+            counts = Counter(block.columns(normalised))
             order = sorted(counts)
             tfs = [1.0 if block.binary else float(counts[c]) for c in order]
             if block.sublinear:
                 tfs = [math.log(tf) + 1.0 for tf in tfs]
             norm = 1.0
-            if block.norm == "l2":
-                norm = math.sqrt(math.fsum((tf * idf[c]) ** 2 for tf, c in zip(tfs, order, strict=True))) or 1.0
-            elif block.norm == "l1":
-                norm = math.fsum(abs(tf * idf[c]) for tf, c in zip(tfs, order, strict=True)) or 1.0
+            if block.norm is not None:
+                weighted = [tf * idf[c] for tf, c in zip(tfs, order, strict=True)]
+                norm = (math.hypot(*weighted) if block.norm == "l2" else math.fsum(map(abs, weighted))) or 1.0
             columns += order
             values += [tf / norm for tf in tfs]
         return Rows(np.array([0, len(columns)]), np.array(columns, dtype=np.int64), np.array(values))

@@ -7,10 +7,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sklearn.model_selection import GroupKFold
 
 from boundaryline import train as train_module
-from boundaryline.decision import decide
+from boundaryline.decision import FEW_ROWS, decide
 from boundaryline.evaluate import classification_metrics
 from boundaryline.settings import LABELS
 
@@ -103,3 +105,24 @@ def test_the_floor_holds_each_concern_class_and_the_real_openers() -> None:
         "real-mail inappropriate_proposition": 0.0,
     }
     assert "real-mail inappropriate_proposition" not in train_module.floor_recalls(truth, predicted, ~real_mail & False)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.lists(st.sampled_from([0.0, 0.1, 0.2, 0.25, 0.3, 1 / 3, 0.4, 0.5, 0.6, 0.9, 1.0]), min_size=3, max_size=3),
+        min_size=FEW_ROWS + 1,
+        max_size=FEW_ROWS + 12,
+    ),
+    st.dictionaries(
+        st.sampled_from(["pestering", "inappropriate_proposition"]), st.sampled_from([0.2, 0.3, 1 / 3, 0.5])
+    ),
+)
+def test_a_few_rows_are_decided_as_a_batch_is(rows: list[list[float]], thresholds: dict[str, float]) -> None:
+    """``decide`` takes a few rows (a service call) in plain Python and more with numpy: the same labels, ties
+    included."""
+    labels = ["professional", "pestering", "inappropriate_proposition"]
+    probabilities = np.array(rows)
+    assert decide(probabilities, labels, thresholds) == [
+        decide(probabilities[i : i + 1], labels, thresholds)[0] for i in range(len(rows))
+    ]
