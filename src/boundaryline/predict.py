@@ -159,18 +159,22 @@ class Scorer:
         evidence: list[list[Contribution] | None] = [None] * len(labels)
         if not any(wanted):
             return evidence
-        label_index = np.array([self.labels.index(label) for label in labels])
-        on_label = np.repeat(label_index, np.diff(matrix.indptr))
-        pushes = (self._weights[matrix.indices, on_label] * matrix.data).tolist()
-        columns, bounds, terms = matrix.indices.tolist(), matrix.indptr.tolist(), self.table.terms
+        lengths = np.diff(matrix.indptr)
+        on_label = np.repeat(np.array([self.labels.index(label) for label in labels]), lengths)
+        pushes = self._weights[matrix.indices, on_label] * matrix.data
+        order = np.lexsort((-pushes, np.repeat(np.arange(len(labels)), lengths)))  # each row's largest push first
+        largest, columns = pushes[order].tolist(), matrix.indices[order].tolist()
+        bounds, terms = matrix.indptr.tolist(), self.table.terms
         for i in (i for i, want in enumerate(wanted) if want):
             start, end = bounds[i], bounds[i + 1]
             if self._has_char and self._is_char[columns[start:end]].any():  # shared out among words: the full path
                 evidence[i] = self._explain_row(matrix, i, normalised[i], labels[i]).supporting(k)
                 continue
-            found = (
-                (-push, terms[c]) for push, c in zip(pushes[start:end], columns[start:end], strict=True) if push > 0
-            )
+            found: list[tuple[float, str]] = []  # the k largest positive pushes, and any tied with the k-th
+            for push, column in zip(largest[start:end], columns[start:end], strict=True):
+                if push <= 0 or (len(found) >= k and -push > found[k - 1][0]):
+                    break
+                found.append((-push, terms[column]))
             evidence[i] = [Contribution(term, -weight) for weight, term in sorted(found)[:k]]
         return evidence
 
