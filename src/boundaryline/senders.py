@@ -263,12 +263,20 @@ class _Run:
     pestering: bool = False  # the pattern has flagged a request of the run: it stays so until the owner writes
 
 
+def _back(when: datetime, span: timedelta) -> datetime:
+    """``when - span``, or the earliest time there is when that lies before it (a message dated year 1)."""
+    try:
+        return when - span
+    except OverflowError:
+        return datetime.min.replace(tzinfo=UTC)
+
+
 def _inside_a_window(starts: deque[datetime], when: datetime, rule: Rule) -> tuple[int, datetime] | None:
     """How many of the turn starts (in time order) lie inside the first window (of ``rule.windows``, ending
     at ``when``) that holds enough of them, and the first of those; None when none does. Found by
     bisection: a sender who writes daily has hundreds of starts inside a 30-day window."""
     for turns, window in rule.windows:
-        first = bisect_left(starts, when - window)
+        first = bisect_left(starts, _back(when, window))
         if len(starts) - first >= turns:
             return len(starts) - first, starts[first]
     return None
@@ -313,7 +321,7 @@ class PatternTracker:
                 run.first = run.first or when
                 run.turn_start = when
             run.last = when
-            oldest = when - rule.longest
+            oldest = _back(when, rule.longest)
             while run.recent and run.recent[0] < oldest:
                 run.recent.popleft()
         if channel and channel not in run.channels:

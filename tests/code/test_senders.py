@@ -180,3 +180,14 @@ def test_turn_starts_stay_sorted_when_messages_come_out_of_order(minutes: list[i
         tracker.received("a", T0 + timedelta(minutes=m), None)
         recent = list(tracker._runs["a"].recent)
         assert recent == sorted(recent)
+
+
+def test_a_message_dated_year_one_is_followed() -> None:
+    """A window reaching back past the earliest date there is (an export's placeholder date) is no error."""
+    tracker = PatternTracker()
+    for second in range(4):
+        pattern = tracker.received("a", datetime(1, 1, 1, 0, 0, second, tzinfo=UTC), None)
+    assert pattern.unanswered == 1 and pattern.reason is None  # seconds apart: one turn
+    for day in range(1, 4):
+        pattern = tracker.received("a", datetime(1, 1, 1 + day, tzinfo=UTC), None)
+    assert pattern.reason is not None and pattern.reason.startswith("written 4 times")
