@@ -28,7 +28,7 @@ from boundaryline.inbox.mail import read_eml, read_maildir, read_mbox
 from boundaryline.settings import Settings
 from tests.records import Record
 
-REAL_MAILDIR = Settings().real_mail_dir / "maildir"
+REAL_MAILDIR = Settings().real_mail_source / "maildir"  # read where it is shared: CI links no data/external
 needs_real_mail = pytest.mark.skipif(
     not REAL_MAILDIR.is_dir(), reason=f"{REAL_MAILDIR} is absent: the real-mail comparison is NOT run"
 )
