@@ -82,6 +82,9 @@ class Guard:
                 host = value if host is None else host
             elif name == b"content-length":
                 declared = value if declared is None else declared
+        declared_length = None
+        if declared is not None and declared.isdigit():  # over 18 digits: over any limit (int() refuses 4,300)
+            declared_length = int(declared) if len(declared) <= 18 else self.limit + 1
         started, status_code, response_bytes, received = False, 500, 0, 0
 
         async def guarded_send(message: Message) -> None:
@@ -105,7 +108,7 @@ class Guard:
                 host, scope, receive, guarded_send
             ):
                 return
-            if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            if declared_length is not None and declared_length > self.limit:
                 await self.refuse(scope, receive, guarded_send)
                 return
             await self.app(scope, counted_receive, guarded_send)
@@ -122,7 +125,7 @@ class Guard:
                 await JSONResponse({"detail": "internal error"}, status_code=500)(scope, receive, guarded_send)
         finally:
             if handler is not None and self.metrics is not None:
-                length = int(declared) if declared is not None and declared.isdigit() else 0
+                length = declared_length or 0
                 self.metrics.record(
                     scope["method"], handler, status_code, length, response_bytes, perf_counter() - begin
                 )

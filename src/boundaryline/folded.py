@@ -76,7 +76,13 @@ class FoldedModel:
             norm = 1.0
             if block.norm is not None:
                 weighted = [tf * idf[c] for tf, c in zip(tfs, order, strict=True)]
-                norm = (math.hypot(*weighted) if block.norm == "l2" else math.fsum(map(abs, weighted))) or 1.0
+                # as before, not math.hypot: hypot differs in the last place for one row in eight
+                norm = (
+                    math.sqrt(math.fsum(w**2 for w in weighted))
+                    if block.norm == "l2"
+                    else math.fsum(map(abs, weighted))
+                )
+                norm = norm or 1.0
             columns += order
             values += [tf / norm for tf in tfs]
         return Rows(np.array([0, len(columns)]), np.array(columns, dtype=np.int64), np.array(values))

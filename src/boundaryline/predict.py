@@ -23,7 +23,7 @@ from boundaryline.folded import Rows
 from boundaryline.registry import ModelError, load_pipeline, load_table
 from boundaryline.results import Contribution, Explanation, Score
 from boundaryline.settings import CONCERN_LABELS, Settings, get_settings
-from boundaryline.table import ScoringTable, Unfoldable
+from boundaryline.table import CACHED_WORD_CHARS, ScoringTable, Unfoldable
 
 if TYPE_CHECKING:
     from sklearn.pipeline import Pipeline
@@ -208,7 +208,9 @@ class Scorer:
         ``char_wb`` n-grams are taken word by word (white-space split), so each n-gram's push is shared
         among the words that contain it, in proportion to how often; the total is unchanged.
         """
-        words = [self._word_grams(word) for word in normalised.split()]
+        # Short words from the cache; a long one (seldom repeated) is not kept (table.CACHED_WORD_CHARS).
+        grams_of = self._word_grams
+        words = [grams_of(w) if len(w) <= CACHED_WORD_CHARS else self._grams_of(w) for w in normalised.split()]
         totals: dict[str, int] = defaultdict(int)
         for _, grams in words:
             for gram, count in grams:

@@ -263,12 +263,13 @@ class _Run:
     pestering: bool = False  # the pattern has flagged a request of the run: it stays so until the owner writes
 
 
-def _back(when: datetime, span: timedelta) -> datetime:
-    """``when - span``, or the earliest time there is when that lies before it (a message dated year 1)."""
+def _back(when: datetime, span: timedelta) -> datetime | None:
+    """``when - span``; None when that lies before the earliest date there is (a message dated year 1): then
+    nothing is older."""
     try:
         return when - span
     except OverflowError:
-        return datetime.min.replace(tzinfo=UTC)
+        return None
 
 
 def _inside_a_window(starts: deque[datetime], when: datetime, rule: Rule) -> tuple[int, datetime] | None:
@@ -276,7 +277,8 @@ def _inside_a_window(starts: deque[datetime], when: datetime, rule: Rule) -> tup
     at ``when``) that holds enough of them, and the first of those; None when none does. Found by
     bisection: a sender who writes daily has hundreds of starts inside a 30-day window."""
     for turns, window in rule.windows:
-        first = bisect_left(starts, _back(when, window))
+        start = _back(when, window)
+        first = 0 if start is None else bisect_left(starts, start)
         if len(starts) - first >= turns:
             return len(starts) - first, starts[first]
     return None
@@ -322,7 +324,7 @@ class PatternTracker:
                 run.turn_start = when
             run.last = when
             oldest = _back(when, rule.longest)
-            while run.recent and run.recent[0] < oldest:
+            while oldest is not None and run.recent and run.recent[0] < oldest:
                 run.recent.popleft()
         if channel and channel not in run.channels:
             run.channels.append(channel)

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 TABLE_FILE = "scoring.npz"
 FORMAT_VERSION = 2  # 2: terms as one string and their lengths (1 joined them with NUL)
 WORD_CACHE = 50_000  # words whose char n-gram columns a scorer keeps (a few MB)
+CACHED_WORD_CHARS = 40  # only words this short are kept: a long one seldom repeats, and would hold ~0.3 MB
 TOLERANCE = 1e-9  # the largest gap to predict_proba a table may show on the texts it is checked on
 
 
@@ -215,9 +216,10 @@ class ScoringTable:
                         columns = ()
                     else:
                         columns = tuple(c for c in map(known, word_char_ngrams(word, ngram_range)) if c is not None)
-                    if len(of_word) >= WORD_CACHE:  # a bounded memory: start again rather than grow
-                        of_word.clear()
-                    of_word[word] = columns
+                    if len(word) <= CACHED_WORD_CHARS:
+                        if len(of_word) >= WORD_CACHE:  # a bounded memory: start again rather than grow
+                            of_word.clear()
+                        of_word[word] = columns
                 found += columns
             return found
 

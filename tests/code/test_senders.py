@@ -1,5 +1,5 @@
 from collections import deque
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from hypothesis import given, settings
@@ -191,3 +191,15 @@ def test_a_message_dated_year_one_is_followed() -> None:
     for day in range(1, 4):
         pattern = tracker.received("a", datetime(1, 1, 1 + day, tzinfo=UTC), None)
     assert pattern.reason is not None and pattern.reason.startswith("written 4 times")
+
+
+def test_dates_near_year_one_with_an_offset_are_counted_in_full() -> None:
+    """A window that reaches back past year 1 has no lower bound: turns dated before 0001-01-01 UTC (year 1
+    at +05:00) are still inside it, and the third turn in four hours is pestering, as with any other date."""
+    zone = timezone(timedelta(hours=5))
+    tracker = PatternTracker()
+    reasons = [
+        tracker.received("s", datetime(1, 1, 1, 3, tzinfo=zone) + timedelta(hours=2 * i), None).reason for i in range(3)
+    ]
+    assert reasons[:2] == [None, None]
+    assert reasons[2] is not None and reasons[2].startswith("written 3 times without a reply in 4 h")

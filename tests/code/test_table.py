@@ -167,3 +167,17 @@ def test_a_term_may_hold_any_character(tmp_path: Path) -> None:
                          frozenset())  # fmt: skip
     table.save(tmp_path / "t.npz")
     assert ScoringTable.load(tmp_path / "t.npz").terms == ["b\x00", "\x00", "c"]
+
+
+def test_a_long_word_is_scored_but_not_kept() -> None:
+    """Only short words' char n-gram columns are kept: a 20,000-character token (a text without spaces) would
+    hold ~0.3 MB in the cache and never repeat."""
+    spec = BlockSpec("char_wb", (2, 4), None, False, True, False, "l2", 0)
+    table = table_with(spec)
+    long_word = "ab" * 10_000
+    vocabulary = {gram: i for i, gram in enumerate(sorted(set(table.analyzer(spec)(long_word + " ab"))))}
+    columns = table.columns(spec, vocabulary)
+    expected = sorted(vocabulary[g] for g in table.analyzer(spec)(long_word + " ab"))
+    assert sorted(columns(long_word + " ab")) == expected
+    cache = next(c.cell_contents for c in columns.__closure__ or () if isinstance(c.cell_contents, dict))
+    assert set(cache) == {"ab"}

@@ -4,8 +4,10 @@ errors included, carries the headers; the hosts and route names it remembers sta
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterator
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -165,3 +167,26 @@ def test_one_message_is_the_message_it_was_sent_as() -> None:
     (item,) = ScoreRequest.model_validate(fields).items()
     expected = MessageIn.model_validate(fields)
     assert item.model_dump() == expected.model_dump() and item.model_fields_set == expected.model_fields_set
+
+
+def test_a_content_length_too_long_for_int_is_refused_as_too_large() -> None:
+    """A Content-Length of thousands of digits (int() refuses over 4,300) is a 413, counted, not an error."""
+    sent: list[dict[str, Any]] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:  # never reached
+        raise AssertionError("the request went through")
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    registry = CollectorRegistry()
+    guard = Guard(app, allowed_hosts=["*"], limit=LIMIT, metrics=metrics.RequestMetrics(registry))
+    headers = [(b"host", b"localhost"), (b"content-length", b"9" * 5000), (b"content-type", b"application/json")]
+    scope = {"type": "http", "method": "POST", "path": "/v1/score", "root_path": "", "headers": headers,
+             "query_string": b"", "app": SimpleNamespace(routes=[])}  # fmt: skip
+    asyncio.run(guard(scope, receive, send))
+    assert sent[0]["type"] == "http.response.start" and sent[0]["status"] == 413
+    assert 'http_requests_total{handler="none",method="POST",status="4xx"} 1.0' in generate_latest(registry).decode()
